@@ -1,0 +1,1 @@
+"""The EditAI services, one package each: gateway, render, tts, progress."""

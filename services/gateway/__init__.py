@@ -1,0 +1,1 @@
+"""The REST gateway for the web frontend (FastAPI)."""

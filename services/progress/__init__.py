@@ -1,0 +1,1 @@
+"""The progress service (editai.progress.v1.ProgressService): durable job progress."""

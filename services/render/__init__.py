@@ -1,0 +1,1 @@
+"""The render service (editai.render.v1.RenderService)."""

@@ -1,0 +1,1 @@
+"""The tts service (editai.tts.v1.TtsService)."""

@@ -1,0 +1,1 @@
+"""Fixtures' building blocks: real databases, Redis prefixes and service processes."""

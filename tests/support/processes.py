@@ -1,0 +1,123 @@
+"""Service processes under test: real `python -m services.X` on ephemeral ports.
+
+A process prints `{"event": "serving", "port": N}` on stdout once it serves; the
+harness waits for that line, so tests never sleep-and-hope. Logs go to a file per
+process (shown when a start fails) so they never fill a pipe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class ServiceStartError(RuntimeError):
+    pass
+
+
+class ServiceProcess:
+    """One service process. `restart()` brings it back on the same port."""
+
+    def __init__(self, module: str, env: dict[str, str], log_dir: Path, args: list[str] | None = None) -> None:
+        self.module = module
+        self.env = env
+        self.args = args or []
+        self.log_dir = log_dir
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self._starts = 0
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"{self.module.rsplit('.', 1)[-1]}-{id(self)}-{self._starts}.log"
+
+    def start(self, timeout: float = 60.0) -> ServiceProcess:
+        self._starts += 1
+        log = open(self.log_path, "wb")  # noqa: SIM115 - owned by the child
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.module, "--port", str(self.port), *self.args],
+            cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        self.port = self._wait_serving(timeout)
+        return self
+
+    def _wait_serving(self, timeout: float) -> int:
+        assert self.process is not None and self.process.stdout is not None
+        found: dict[str, int] = {}
+        stdout = self.process.stdout
+
+        def read() -> None:
+            for raw in stdout:
+                try:
+                    event = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(event, dict) and event.get("event") == "serving":
+                    found["port"] = int(event["port"])
+                    break
+            # Keep draining so the child never blocks on a full pipe.
+            for _ in stdout:
+                pass
+
+        threading.Thread(target=read, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while "port" not in found:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                raise ServiceStartError(
+                    f"{self.module} did not start; log:\n{self.log_path.read_text()[-4000:]}"
+                )
+            time.sleep(0.02)
+        return found["port"]
+
+    def logs(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace")
+            for p in sorted(self.log_dir.glob(f"{self.module.rsplit('.', 1)[-1]}-{id(self)}-*.log"))
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to clean up (crash tests)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        """SIGTERM and wait: a graceful shutdown. Returns the exit code."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def restart(self, timeout: float = 60.0) -> ServiceProcess:
+        self.kill()
+        return self.start(timeout)
+
+    def is_running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def service_env(base: dict[str, str], **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EDITAI_")}
+    env.update(base)
+    env.update(overrides)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
