@@ -59,7 +59,9 @@ def ensure_environment() -> None:
     # generated code importable from anywhere inside the virtualenv.
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     (Path(site) / "editai-checkout.pth").write_text(f"{ROOT}\n{ROOT / 'gen'}\n")
     stamp.write_text(fingerprint)

@@ -121,8 +121,7 @@ class ProjectLocked(Aborted):
 
     def __init__(self, project_id: str, running_job_id: str) -> None:
         super().__init__(
-            f"Project {project_id} is busy with job {running_job_id}; "
-            "wait for it to finish or cancel it.",
+            f"Project {project_id} is busy with job {running_job_id}; wait for it to finish or cancel it.",
             metadata={"project_id": project_id, "job_id": running_job_id},
             resources=(
                 Resource("editai.render.v1.Project", project_id, description="busy project"),
@@ -197,19 +196,13 @@ def _pack(message: object) -> any_pb2.Any:
 
 def to_rpc_status(error: ServiceError, *, domain: str) -> status_pb2.Status:
     """Build the google.rpc.Status carried in the grpc-status-details-bin trailer."""
-    details = [
-        _pack(
-            error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata)
-        )
-    ]
+    details = [_pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata))]
     if error.violations:
         details.append(
             _pack(
                 error_details_pb2.BadRequest(
                     field_violations=[
-                        error_details_pb2.BadRequest.FieldViolation(
-                            field=v.field, description=v.description
-                        )
+                        error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
                         for v in error.violations
                     ]
                 )
@@ -276,9 +269,7 @@ def details_from_rpc_error(error: grpc.RpcError) -> ErrorDetails:
         elif detail.Is(error_details_pb2.ResourceInfo.DESCRIPTOR):
             res = error_details_pb2.ResourceInfo()
             detail.Unpack(res)
-            resources.append(
-                Resource(res.resource_type, res.resource_name, res.owner, res.description)
-            )
+            resources.append(Resource(res.resource_type, res.resource_name, res.owner, res.description))
         elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
             retry = error_details_pb2.RetryInfo()
             detail.Unpack(retry)
@@ -320,4 +311,3 @@ HTTP_STATUS_BY_CODE: dict[grpc.StatusCode, int] = {
 def http_status_for(code: grpc.StatusCode) -> int:
     """HTTP status for a gRPC code (500 for anything unexpected)."""
     return HTTP_STATUS_BY_CODE.get(code, 500)
-

@@ -93,18 +93,28 @@ async def _read_stderr(stream: asyncio.StreamReader, sink: bytearray) -> None:
 async def run_ffmpeg(
     args: Sequence[str | Path],
     *,
-    timeout: float,
+    time_limit: float,
     expected_seconds: float | None = None,
     on_progress: ProgressCallback | None = None,
     loglevel: str = "error",
 ) -> FfmpegRun:
     """Runs `ffmpeg <args>`; raises FfmpegFailed, DeadlineExceeded, or CancelledError.
 
+    `time_limit` bounds the run in seconds (take it from the job or RPC deadline).
+
     `expected_seconds` is the output duration the progress fraction is measured against.
     """
     command = [
-        ffmpeg_executable(), "-hide_banner", "-nostdin", "-y", "-loglevel", loglevel,
-        "-progress", "pipe:1", "-nostats", *map(str, args),
+        ffmpeg_executable(),
+        "-hide_banner",
+        "-nostdin",
+        "-y",
+        "-loglevel",
+        loglevel,
+        "-progress",
+        "pipe:1",
+        "-nostats",
+        *map(str, args),
     ]
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
@@ -120,14 +130,12 @@ async def run_ffmpeg(
         _read_stderr(process.stderr, stderr),
     )
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(time_limit):
             await readers
             returncode = await process.wait()
     except TimeoutError:
         await _stop(process)
-        raise DeadlineExceeded(
-            f"ffmpeg did not finish within {timeout:.0f} s.", reason="FFMPEG_TIMEOUT"
-        ) from None
+        raise DeadlineExceeded(f"ffmpeg did not finish within {time_limit:.0f} s.", reason="FFMPEG_TIMEOUT") from None
     finally:
         # Cancellation (a cancelled job, a cancelled RPC) lands here too.
         await _stop(process)
@@ -154,6 +162,9 @@ class MediaInfo:
 
 def _probe_sync(path: Path) -> MediaInfo:
     import av
+
+    if not path.is_file() or path.stat().st_size == 0:
+        raise InvalidArgument("The file is empty or missing.", reason="UNSUPPORTED_MEDIA")
 
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
@@ -199,6 +210,4 @@ def _rotation_of(stream: object) -> int:
 
 async def probe_media(path: Path) -> MediaInfo:
     """Probe a file in a worker thread; a non-media file raises UNSUPPORTED_MEDIA."""
-    if not path.is_file() or path.stat().st_size == 0:
-        raise InvalidArgument("The file is empty or missing.", reason="UNSUPPORTED_MEDIA")
     return await asyncio.to_thread(_probe_sync, path)

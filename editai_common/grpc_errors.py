@@ -80,6 +80,6 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
 
 def _is_abort(error: BaseException) -> bool:
     # context.abort() raises grpc's own AbortError; it must pass through untouched.
-    return type(error).__name__ in {"AbortError", "UsageError", "InternalError"} and type(
-        error
-    ).__module__.startswith("grpc")
+    return type(error).__name__ in {"AbortError", "UsageError", "InternalError"} and type(error).__module__.startswith(
+        "grpc"
+    )

@@ -52,11 +52,7 @@ class ServerContext:
         self.service_names.append(service_name)
 
     async def set_serving(self, service_name: str, serving: bool) -> None:
-        status = (
-            health_pb2.HealthCheckResponse.SERVING
-            if serving
-            else health_pb2.HealthCheckResponse.NOT_SERVING
-        )
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
         await self.health.set(service_name, status)
 
 

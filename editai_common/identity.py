@@ -36,7 +36,5 @@ def caller_profile(context: grpc.aio.ServicerContext, *, dev_auth: bool) -> str:
             reason="PROFILE_REQUIRED",
         )
     if not _PROFILE_PATTERN.match(profile):
-        raise InvalidArgument(
-            f"{PROFILE_METADATA_KEY} must be 1-128 letters, digits or ._:@-", reason="BAD_PROFILE_ID"
-        )
+        raise InvalidArgument(f"{PROFILE_METADATA_KEY} must be 1-128 letters, digits or ._:@-", reason="BAD_PROFILE_ID")
     return profile

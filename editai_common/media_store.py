@@ -93,7 +93,7 @@ class LocalMediaStore:
         """Write `key` atomically: visible only if the block completes without error."""
         final = self.local_path(key)
         partial = self.partial_dir() / f"{uuid.uuid4().hex}.part"
-        handle = open(partial, "wb", buffering=1 << 20)  # noqa: SIM115 - closed below on every path
+        handle = await asyncio.to_thread(open, partial, "wb", buffering=1 << 20)
         try:
             writer = _FileWriter(handle)
             yield writer
@@ -140,4 +140,3 @@ class LocalMediaStore:
         count = sum(1 for p in folder.rglob("*") if p.is_file())
         await asyncio.to_thread(shutil.rmtree, folder, True)
         return count
-

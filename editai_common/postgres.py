@@ -9,6 +9,7 @@ not race.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from pathlib import Path
@@ -35,13 +36,17 @@ async def open_pool(url: str, *, min_size: int = 1, max_size: int = 10, name: st
     return pool
 
 
+def _migration_files(folder: Path) -> list[tuple[Path, str]]:
+    return [(p, p.read_text()) for p in sorted(folder.glob("*.sql")) if p.name[:4].isdigit()]
+
+
 def _lock_id(schema: str) -> int:
     return int.from_bytes(hashlib.sha256(f"editai-migrate:{schema}".encode()).digest()[:8], "big", signed=True)
 
 
 async def migrate(url: str, schema: str, migrations_dir: Path) -> list[str]:
     """Apply the schema's pending migrations; returns the names applied now."""
-    files = sorted(p for p in migrations_dir.glob("*.sql") if p.name[:4].isdigit())
+    files = await asyncio.to_thread(_migration_files, migrations_dir)
     applied_now: list[str] = []
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute("SELECT pg_advisory_lock(%s)", (_lock_id(schema),))
@@ -53,15 +58,13 @@ async def migrate(url: str, schema: str, migrations_dir: Path) -> list[str]:
             )
             cur = await conn.execute(f'SELECT version FROM "{schema}".schema_migrations')
             done = {row[0] for row in await cur.fetchall()}
-            for path in files:
+            for path, sql in files:
                 if path.stem in done:
                     continue
                 async with conn.transaction():
                     await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
-                    await conn.execute(path.read_text())  # type: ignore[arg-type]
-                    await conn.execute(
-                        f'INSERT INTO "{schema}".schema_migrations (version) VALUES (%s)', (path.stem,)
-                    )
+                    await conn.execute(sql)  # type: ignore[arg-type]
+                    await conn.execute(f'INSERT INTO "{schema}".schema_migrations (version) VALUES (%s)', (path.stem,))
                 applied_now.append(path.stem)
                 log.info("migration applied", extra={"schema": schema, "version": path.stem})
         finally:

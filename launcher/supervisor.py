@@ -41,7 +41,10 @@ class Supervisor:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
         process = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}", "--port", str(self.ports[name])],
-            env=self.env, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches us; we stop children in order
         )
         log.close()

@@ -21,12 +21,16 @@ async def serve(settings: Settings, host: str) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, settings.port))
     config = uvicorn.Config(
-        create_app(settings), log_config=None, access_log=False, lifespan="on",
-        timeout_graceful_shutdown=10, h11_max_incomplete_event_size=64 * 1024,
+        create_app(settings),
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+        h11_max_incomplete_event_size=64 * 1024,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started and not task.done():
+    while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn has no "started" event
         await asyncio.sleep(0.01)
     if server.started:
         announce("gateway", sock.getsockname()[1])

@@ -8,15 +8,10 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from editai_common.grpc_client import open_channel
 from services.gateway.config import Settings
 
 HEALTH_DEADLINE_SECONDS = 1.0
-_CHANNEL_OPTIONS = [
-    ("grpc.keepalive_time_ms", 30_000),
-    ("grpc.keepalive_timeout_ms", 10_000),
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.enable_retries", 1),
-]
 
 
 @dataclass
@@ -30,7 +25,7 @@ class Backends:
             "tts": settings.tts_address,
             "progress": settings.progress_address,
         }
-        return cls({name: grpc.aio.insecure_channel(addr, options=_CHANNEL_OPTIONS) for name, addr in addresses.items()})
+        return cls({name: open_channel(addr) for name, addr in addresses.items()})
 
     async def close(self) -> None:
         await asyncio.gather(*(channel.close() for channel in self.channels.values()))

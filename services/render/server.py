@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from editai.render.v1 import render_pb2, render_pb2_grpc
+
 from editai_common.grpc_server import ServerContext, run_grpc_service
 from services.render.config import Settings
 
@@ -17,7 +18,8 @@ async def serve(settings: Settings) -> None:
     @asynccontextmanager
     async def setup(ctx: ServerContext) -> AsyncIterator[None]:
         # Every RPC answers UNIMPLEMENTED until the service's own issue lands.
-        ctx.add(SERVICE_NAME, render_pb2_grpc.add_RenderServiceServicer_to_server, render_pb2_grpc.RenderServiceServicer())
+        servicer = render_pb2_grpc.RenderServiceServicer()
+        ctx.add(SERVICE_NAME, render_pb2_grpc.add_RenderServiceServicer_to_server, servicer)
         yield
 
     await run_grpc_service("render", port=settings.port, domain=DOMAIN, setup=setup)

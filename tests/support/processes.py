@@ -53,7 +53,11 @@ class ServiceProcess:
         log = open(self.log_path, "wb")  # noqa: SIM115 - owned by the child
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.module, "--port", str(self.port), *self.args],
-            cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
         )
         log.close()
         self.port = self._wait_serving(timeout)
@@ -82,9 +86,7 @@ class ServiceProcess:
         while "port" not in found:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.kill()
-                raise ServiceStartError(
-                    f"{self.module} did not start; log:\n{self.log_path.read_text()[-4000:]}"
-                )
+                raise ServiceStartError(f"{self.module} did not start; log:\n{self.log_path.read_text()[-4000:]}")
             time.sleep(0.02)
         return found["port"]
 
