@@ -32,12 +32,19 @@ class ServiceProcess:
         self.args = args or []
         self.log_dir = log_dir
         self.port = 0
+        self.serving_event: dict[str, object] = {}
         self.process: subprocess.Popen[bytes] | None = None
+        self._reader: threading.Thread | None = None
         self._starts = 0
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def metrics_port(self) -> int:
+        """The Prometheus port the service announced (its `"metrics_port"`), 0 if none."""
+        return int(self.serving_event.get("metrics_port", 0))  # type: ignore[call-overload]
 
     @property
     def pid(self) -> int:
@@ -75,13 +82,16 @@ class ServiceProcess:
                 except ValueError:
                     continue
                 if isinstance(event, dict) and event.get("event") == "serving":
+                    self.serving_event = event
                     found["port"] = int(event["port"])
                     break
             # Keep draining so the child never blocks on a full pipe.
             for _ in stdout:
                 pass
+            stdout.close()
 
-        threading.Thread(target=read, daemon=True).start()
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
         deadline = time.monotonic() + timeout
         while "port" not in found:
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -101,13 +111,20 @@ class ServiceProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+        self._join_reader()
+
+    def _join_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.join(5)
 
     def terminate(self, timeout: float = 30.0) -> int:
         """SIGTERM and wait: a graceful shutdown. Returns the exit code."""
         assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout)
+        code = self.process.wait(timeout)
+        self._join_reader()
+        return code
 
     def restart(self, timeout: float = 60.0) -> ServiceProcess:
         self.kill()
