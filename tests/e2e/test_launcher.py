@@ -57,7 +57,7 @@ def test_launcher_starts_everything_and_stops_cleanly_on_sigterm(base_env: dict[
         if launcher.poll() is None:
             launcher.kill()
     assert "EditAI stopped." in output.read_text()
-    gone, alive = psutil.wait_procs(children, timeout=5)
+    _, alive = psutil.wait_procs(children, timeout=5)
     assert alive == []
     assert all(_port_free(port) for port in ports.values())
 
