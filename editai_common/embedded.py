@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,11 +64,15 @@ class Backends:
 
 @contextlib.contextmanager
 def embedded_postgres(data_dir: Path) -> Iterator[str]:
-    import pgserver  # imported here: only needed when no Postgres is reachable
-
     pgdata = data_dir / "postgres"
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    with warnings.catch_warnings():
+        # pgserver keeps its lock file in the XDG runtime dir and warns when the
+        # variable is unset (containers, CI); the /tmp fallback is fine here.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+        import pgserver  # imported here: only needed when no Postgres is reachable
+
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
