@@ -28,4 +28,8 @@ def register_client_interceptor(interceptor: grpc.aio.ClientInterceptor) -> None
 
 def open_channel(address: str) -> grpc.aio.Channel:
     """A channel to `address` (host:port); close it in the owner's shutdown."""
+    # Request context and traceparent ride on every channel, however early it is opened.
+    from editai_common.observability import register_client_side
+
+    register_client_side()
     return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS, interceptors=list(_client_interceptors))

@@ -12,6 +12,11 @@ On start the runner prints one JSON line to stdout, `{"event": "serving", "servi
 ..., "port": N}` (port 0 binds an ephemeral port, tests read it from that line). On
 SIGTERM or SIGINT: health NOT_SERVING, stop accepting calls, drain in-flight calls for
 the grace period, then leave the setup context so pools close last.
+
+Every service also gets, without code of its own (editai_common.observability):
+request ids and job fields from metadata in its log lines, a span per call, and
+Prometheus metrics per method and code on `EDITAI_<SERVICE>_METRICS_PORT` (default
+gRPC port + 1000), announced as `"metrics_port"` in the serving line.
 """
 
 from __future__ import annotations
@@ -59,8 +64,15 @@ class ServerContext:
 Setup = Callable[[ServerContext], contextlib.AbstractAsyncContextManager[None]]
 
 
-def announce(service: str, port: int) -> None:
-    print(json.dumps({"event": "serving", "service": service, "port": port}), flush=True)
+def announce(service: str, port: int, **extra: Any) -> None:
+    print(json.dumps({"event": "serving", "service": service, "port": port, **extra}), flush=True)
+
+
+class _FromEnv:
+    """Marker: read the metrics port from EDITAI_<SERVICE>_METRICS_PORT."""
+
+
+METRICS_PORT_FROM_ENV = _FromEnv()
 
 
 async def run_grpc_service(
@@ -73,15 +85,31 @@ async def run_grpc_service(
     grace_seconds: float = 10.0,
     interceptors: tuple[grpc.aio.ServerInterceptor, ...] = (),
     stop_event: asyncio.Event | None = None,
+    metrics_port: int | _FromEnv | None = METRICS_PORT_FROM_ENV,
 ) -> None:
-    """Serve until SIGTERM/SIGINT (or `stop_event`), then shut down gracefully."""
+    """Serve until SIGTERM/SIGINT (or `stop_event`), then shut down gracefully.
+
+    `metrics_port`: where /metrics is served (0 = any free port, None = not at all);
+    by default from EDITAI_<SERVICE>_METRICS_PORT, else the gRPC port + 1000.
+    """
+    import os
+
+    from editai_common.metrics import metrics_port_from_env
+    from editai_common.observability import grpc_server_interceptors
+    from editai_common.tracing import shutdown_tracing
+
+    metrics_port_is_default = isinstance(metrics_port, _FromEnv) and not os.environ.get(
+        f"EDITAI_{service.upper()}_METRICS_PORT"
+    )
+    if isinstance(metrics_port, _FromEnv):
+        metrics_port = metrics_port_from_env(service, port, os.environ)
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
     server = grpc.aio.server(
-        interceptors=(*interceptors, ErrorMappingInterceptor(domain)),
+        interceptors=(*grpc_server_interceptors(service), *interceptors, ErrorMappingInterceptor(domain)),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -99,18 +127,38 @@ async def run_grpc_service(
         bound = server.add_insecure_port(f"{host}:{port}")
         if bound == 0:
             raise SystemExit(f"{service}: could not bind port {port}")
+        metrics = _start_metrics(service, metrics_port, fall_back=metrics_port_is_default)
         await server.start()
         for name in ("", *ctx.service_names):
             await health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        announce(service, bound)
-        log.info("serving", extra={"service": service, "port": bound})
+        metrics_extra = {"metrics_port": metrics.port} if metrics is not None else {}
+        announce(service, bound, **metrics_extra)
+        log.info("serving", extra={"service": service, "port": bound, **metrics_extra})
         await stop.wait()
         log.info("shutting down", extra={"service": service, "grace_seconds": grace_seconds})
         await health.enter_graceful_shutdown()
         await server.stop(grace_seconds)
+        if metrics is not None:
+            metrics.close()
+        shutdown_tracing()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.remove_signal_handler(sig)
     log.info("stopped", extra={"service": service})
+
+
+def _start_metrics(service: str, port: int | None, *, fall_back: bool) -> Any:
+    """The metrics endpoint; a busy *default* port falls back to any free one (announced), a configured one fails."""
+    from editai_common.metrics import start_metrics_server
+
+    if port is None:
+        return None
+    try:
+        return start_metrics_server(port)
+    except OSError as error:
+        if not fall_back:
+            raise SystemExit(f"{service}: could not serve metrics on port {port}: {error.strerror}") from None
+        log.warning("default metrics port busy; using a free one", extra={"metrics_port_wanted": port})
+        return start_metrics_server(0)
 
 
 def exit_on_config_error(main: Callable[[], None]) -> None:

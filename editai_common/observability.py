@@ -1,0 +1,70 @@
+"""Wiring metrics, request context and tracing into a process, in one place.
+
+gRPC services get all of it from `run_grpc_service` without code of their own.
+The gateway adds one line to `create_app`:
+
+    from editai_common.observability import install_http_observability
+    install_http_observability(app)   # X-Request-Id, tracing, per-route metrics, GET /metrics
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import grpc
+
+from editai_common.grpc_client import register_client_interceptor
+from editai_common.metrics import GrpcMetricsInterceptor, HttpMetricsMiddleware, render_latest
+from editai_common.request_context import (
+    ContextMetadataClientInterceptor,
+    RequestContextInterceptor,
+    RequestIdMiddleware,
+)
+from editai_common.tracing import (
+    TracingClientInterceptor,
+    TracingMiddleware,
+    TracingServerInterceptor,
+    configure_tracing,
+)
+
+_client_side_registered = False
+
+
+def register_client_side() -> None:
+    """Every channel opened by `open_channel` from now on carries request context and traceparent."""
+    global _client_side_registered
+    if _client_side_registered:
+        return
+    register_client_interceptor(ContextMetadataClientInterceptor())
+    register_client_interceptor(TracingClientInterceptor())
+    _client_side_registered = True
+
+
+def grpc_server_interceptors(
+    service: str, env: Mapping[str, str] | None = None
+) -> tuple[grpc.aio.ServerInterceptor, ...]:
+    """Outermost first: request context (so every line logs the request id), span, then metrics."""
+    configure_tracing(service, os.environ if env is None else env)
+    register_client_side()
+    return (RequestContextInterceptor(), TracingServerInterceptor(), GrpcMetricsInterceptor(service))
+
+
+def install_http_observability(app: Any, service: str = "gateway", env: Mapping[str, str] | None = None) -> None:
+    """Adds request ids, tracing and per-route metrics to a FastAPI/Starlette app, and `GET /metrics`."""
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    configure_tracing(service, os.environ if env is None else env)
+    register_client_side()
+
+    async def metrics(_: Request) -> Response:
+        body, content_type = render_latest()
+        return Response(body, media_type=content_type)
+
+    app.add_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
+    # add_middleware puts the last added outermost: the request id must be set before the span and the timer.
+    app.add_middleware(HttpMetricsMiddleware)
+    app.add_middleware(TracingMiddleware)
+    app.add_middleware(RequestIdMiddleware)

@@ -1,0 +1,163 @@
+"""OpenTelemetry tracing across gateway → render → tts/progress, W3C `traceparent` in metadata.
+
+Every process runs the OpenTelemetry SDK so that trace ids exist and travel from
+the gateway's HTTP request through every gRPC hop (and appear as `trace_id` in the
+JSON logs). Exporting spans is optional and off by default:
+
+    EDITAI_OTEL_EXPORTER=none      (default) spans are made and dropped
+    EDITAI_OTEL_EXPORTER=console   spans printed as JSON on stderr
+    EDITAI_OTEL_EXPORTER=otlp      OTLP/gRPC to OTEL_EXPORTER_OTLP_ENDPOINT; needs the optional
+                                   package opentelemetry-exporter-otlp-proto-grpc (not in the base
+                                   image: `pip install opentelemetry-exporter-otlp-proto-grpc==1.45.2`)
+
+Small interceptors rather than opentelemetry-instrumentation-grpc: they are the
+same few lines, work with the grpc.aio interceptor chain already in place and pull
+in no monkey-patching.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import grpc
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from editai_common.grpc_interception import CallInterceptor, ServerCall, final_code
+from editai_common.logs import log_context
+from editai_common.request_context import MetadataClientInterceptor
+from editai_common.settings import ConfigError
+
+EXPORTERS = ("none", "console", "otlp")
+_TRACER_NAME = "editai"
+_configured: TracerProvider | None = None
+
+
+def configure_tracing(service: str, env: Mapping[str, str]) -> TracerProvider:
+    """Installs the SDK tracer provider for this process once; later calls return it."""
+    global _configured
+    if _configured is not None:
+        return _configured
+    exporter_name = env.get("EDITAI_OTEL_EXPORTER", "none").strip().lower() or "none"
+    if exporter_name not in EXPORTERS:
+        raise ConfigError(f"EDITAI_OTEL_EXPORTER={exporter_name!r} must be one of {', '.join(EXPORTERS)}.")
+    provider = TracerProvider(resource=Resource.create({"service.name": f"editai-{service}"}))
+    if exporter_name == "console":
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+    elif exporter_name == "otlp":
+        try:
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        except ImportError:
+            raise ConfigError(
+                "EDITAI_OTEL_EXPORTER=otlp needs the package opentelemetry-exporter-otlp-proto-grpc==1.45.2."
+            ) from None
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    _configured = provider
+    return provider
+
+
+def shutdown_tracing() -> None:
+    """Flushes spans still buffered (call last in a service's shutdown)."""
+    if _configured is not None:
+        _configured.shutdown()
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer(_TRACER_NAME)
+
+
+def _trace_fields(span: trace.Span) -> dict[str, str]:
+    context = span.get_span_context()
+    if not context.is_valid:
+        return {}
+    return {"trace_id": format(context.trace_id, "032x")}
+
+
+class TracingServerInterceptor(CallInterceptor):
+    """A SERVER span per call, child of the caller's `traceparent`; its trace id goes into the logs."""
+
+    @contextlib.contextmanager
+    def around(self, call: ServerCall) -> Iterator[None]:
+        parent = propagate.extract(call.metadata)
+        attributes = {"rpc.system": "grpc", "rpc.service": call.service, "rpc.method": call.method}
+        with tracer().start_as_current_span(
+            call.full_method.lstrip("/"),
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes=attributes,
+            record_exception=False,  # tracebacks stay in the service's own log, not in spans
+            set_status_on_exception=False,
+        ) as span:
+            error: BaseException | None = None
+            try:
+                with log_context(**_trace_fields(span)):
+                    yield
+            except BaseException as raised:
+                error = raised
+                raise
+            finally:
+                code = final_code(call.context, error)
+                span.set_attribute("rpc.grpc.status_code", code.value[0])
+                if code != grpc.StatusCode.OK:
+                    span.set_status(Status(StatusCode.ERROR, code.name))
+
+
+class TracingClientInterceptor(MetadataClientInterceptor):
+    """Writes the current span's `traceparent` into outgoing metadata.
+
+    The outgoing hop itself is recorded by the callee's SERVER span, so the
+    client side adds no span of its own (keeps every call cheap).
+    """
+
+    def extra_metadata(self) -> list[tuple[str, str]]:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        return list(carrier.items())
+
+
+class TracingMiddleware:
+    """ASGI middleware for the gateway: a SERVER span per HTTP request, continuing an incoming `traceparent`."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
+        parent = propagate.extract(headers)
+        status = 500
+
+        async def send_recording_status(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        method = scope.get("method", "")
+        with tracer().start_as_current_span(
+            f"{method} {scope.get('path', '')}",
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method},
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                with log_context(**_trace_fields(span)):
+                    await self.app(scope, receive, send_recording_status)
+            finally:
+                route = getattr(scope.get("route"), "path", None)
+                if route:
+                    span.update_name(f"{method} {route}")
+                    span.set_attribute("http.route", route)
+                span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    span.set_status(Status(StatusCode.ERROR))
