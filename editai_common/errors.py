@@ -249,7 +249,7 @@ def details_from_rpc_error(error: grpc.RpcError) -> ErrorDetails:
     """Decode the rich error model from a failed call (works with aio errors too)."""
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     message = error.details() if hasattr(error, "details") else str(error)
-    status = rpc_status.from_call(error) if hasattr(error, "trailing_metadata") else None
+    status = rpc_status.from_call(error) if hasattr(error, "trailing_metadata") else None  # type: ignore[arg-type]
     if status is None:
         return ErrorDetails(code=code, message=message or "")
     reason = domain = ""

@@ -29,7 +29,7 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         if not isinstance(error, ServiceError):
             log.exception("unhandled error in %s", method, exc_info=error)
             error = Internal("Internal error; the service logged the details.")
-        await context.abort_with_status(to_grpc_status(error, domain=self._domain))
+        await context.abort_with_status(to_grpc_status(error, domain=self._domain))  # type: ignore[attr-defined]
 
     async def intercept_service(
         self,
