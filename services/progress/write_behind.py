@@ -1,0 +1,94 @@
+"""Write-behind of non-terminal progress to Postgres.
+
+The promise: every `interval` seconds (≤ 250 ms) the newest value of each job
+changed since the last flush is written in ONE multi-row upsert. So after a crash
+(SIGKILL) the durable value is at most one interval older than the last
+acknowledged update. When Postgres is down the pending values stay here (newest
+per job, so memory is bounded by the number of active jobs), flushes back off
+exponentially and the values reach Postgres when it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from services.progress.domain import ProgressRecord
+from services.progress.ports import DurableStore, StoreUnavailable
+from services.progress.readiness import DatabaseReadiness
+
+log = logging.getLogger("editai.progress.write_behind")
+
+
+class WriteBehind:
+    def __init__(
+        self,
+        durable: DurableStore,
+        readiness: DatabaseReadiness,
+        *,
+        interval: float,
+        max_backoff: float = 2.0,
+    ) -> None:
+        self._durable = durable
+        self._readiness = readiness
+        self._interval = interval
+        self._max_backoff = max_backoff
+        self._pending: dict[str, ProgressRecord] = {}
+        self._flush_lock = asyncio.Lock()
+
+    def add(self, record: ProgressRecord) -> None:
+        current = self._pending.get(record.job_id)
+        if current is None or record.sequence > current.sequence:
+            self._pending[record.job_id] = record
+
+    def get(self, job_id: str) -> ProgressRecord | None:
+        return self._pending.get(job_id)
+
+    def settled(self, record: ProgressRecord) -> None:
+        """`record` is durable now: drop the pending value unless a newer one arrived."""
+        current = self._pending.get(record.job_id)
+        if current is not None and current.sequence <= record.sequence:
+            del self._pending[record.job_id]
+
+    def discard(self, job_ids: Iterable[str]) -> None:
+        for job_id in job_ids:
+            self._pending.pop(job_id, None)
+
+    @property
+    def pending_count(self) -> int:
+        return len(self._pending)
+
+    async def flush(self) -> bool:
+        """Write everything pending now; True when nothing is left pending."""
+        async with self._flush_lock:
+            batch, self._pending = self._pending, {}
+            if not batch:
+                return True
+            try:
+                await self._durable.upsert_many(batch.values())
+            except StoreUnavailable:
+                # Put the batch back under anything newer that arrived meanwhile.
+                for record in batch.values():
+                    self.add(record)
+                self._readiness.report(False)
+                return False
+            self._readiness.report(True)
+            return not self._pending
+
+    async def run(self) -> None:
+        delay = self._interval
+        while True:
+            await asyncio.sleep(delay)
+            ok = await self.flush()
+            delay = self._interval if ok or self._readiness.reachable else min(delay * 2, self._max_backoff)
+
+    async def drain(self, within: float) -> None:
+        """On shutdown: try to write what is pending before the process exits."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not await self.flush():
+            if loop.time() >= deadline:
+                log.error("shutdown with unflushed progress", extra={"pending_jobs": self.pending_count})
+                return
+            await asyncio.sleep(0.2)
