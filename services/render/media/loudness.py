@@ -1,0 +1,117 @@
+"""Loudness: two-pass EBU R128 normalisation (loudnorm) and ebur128 measurement.
+
+Single-pass loudnorm works dynamically (it compresses as it goes); the two-pass form
+first measures the whole programme, then applies one linear gain (`linear=true`)
+that lands on the target without pumping. The measurement pass reads audio only,
+so it costs a fraction of the video encode.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from editai_common.errors import InvalidArgument
+from editai_common.ffmpeg import run_ffmpeg
+from services.render.media.presets import LoudnessTarget
+
+# Below this the programme is silence: no gain can make it −14 LUFS.
+SILENCE_LUFS = -70.0
+
+
+@dataclass(frozen=True)
+class LoudnormMeasurement:
+    input_i: float
+    input_tp: float
+    input_lra: float
+    input_thresh: float
+    target_offset: float
+
+
+def parse_loudnorm_json(stderr: str) -> LoudnormMeasurement:
+    """The JSON block loudnorm prints with `print_format=json` (the last in the log)."""
+    start, end = stderr.rfind("{"), stderr.rfind("}")
+    if start < 0 or end < start:
+        raise ValueError("loudnorm printed no measurement")
+    data = json.loads(stderr[start : end + 1])
+
+    def number(key: str) -> float:
+        value = float(data[key])  # "-inf" parses to -inf
+        return value
+
+    return LoudnormMeasurement(
+        input_i=number("input_i"),
+        input_tp=number("input_tp"),
+        input_lra=number("input_lra"),
+        input_thresh=number("input_thresh"),
+        target_offset=number("target_offset"),
+    )
+
+
+def _target_options(target: LoudnessTarget) -> str:
+    return f"I={target.integrated_lufs}:TP={target.true_peak_dbtp}:LRA={target.loudness_range_lu}"
+
+
+def measure_filter(target: LoudnessTarget) -> str:
+    return f"loudnorm={_target_options(target)}:print_format=json"
+
+
+def loudnorm_filter(target: LoudnessTarget, measured: LoudnormMeasurement | None, sample_rate: int) -> str:
+    """Second-pass loudnorm with the measured values (or single-pass when None).
+
+    loudnorm works at 192 kHz internally; resample back to the output rate.
+    """
+    options = _target_options(target)
+    if measured is not None:
+        options += (
+            f":measured_I={measured.input_i:.2f}:measured_TP={measured.input_tp:.2f}"
+            f":measured_LRA={measured.input_lra:.2f}:measured_thresh={measured.input_thresh:.2f}"
+            f":offset={measured.target_offset:.2f}:linear=true"
+        )
+    return f"loudnorm={options}:print_format=none,aresample={sample_rate}"
+
+
+async def measure_loudnorm(
+    input_args: Sequence[str | Path], audio_graph: str, target: LoudnessTarget, *, time_limit: float
+) -> LoudnormMeasurement:
+    """Run the measurement pass over `audio_graph` (a filter_complex ending in `[mix]`)."""
+    run = await run_ffmpeg(
+        [*input_args, "-filter_complex", f"{audio_graph};[mix]{measure_filter(target)}[measured]",
+         "-map", "[measured]", "-vn", "-f", "null", "-"],
+        time_limit=time_limit,
+        loglevel="info",
+    )  # fmt: skip
+    measured = parse_loudnorm_json(run.stderr)
+    if not math.isfinite(measured.input_i) or measured.input_i < SILENCE_LUFS:
+        raise InvalidArgument("The audio is silent; there is nothing to normalise.", reason="SILENT_AUDIO")
+    return measured
+
+
+@dataclass(frozen=True)
+class LoudnessReport:
+    integrated_lufs: float
+    true_peak_dbtp: float
+
+
+_INTEGRATED = re.compile(r"I:\s*(-?[0-9.]+|-inf)\s*LUFS")
+_PEAK = re.compile(r"Peak:\s*(-?[0-9.]+|-inf)\s*dBFS")
+
+
+async def measure_loudness(path: Path, *, time_limit: float = 60.0) -> LoudnessReport:
+    """Integrated loudness and true peak of a file's audio, by ffmpeg's ebur128."""
+    run = await run_ffmpeg(
+        ["-i", path, "-vn", "-af", "ebur128=peak=true", "-f", "null", "-"], time_limit=time_limit, loglevel="info"
+    )
+    summary = run.stderr[run.stderr.rfind("Summary:") :]
+    integrated = _INTEGRATED.search(summary)
+    peak = _PEAK.search(summary)
+    if integrated is None:
+        raise ValueError("ebur128 printed no summary")
+    return LoudnessReport(
+        integrated_lufs=float(integrated.group(1)),
+        true_peak_dbtp=float(peak.group(1)) if peak else math.nan,
+    )
