@@ -1,0 +1,36 @@
+"""Where a gRPC service serves its metrics, and how tracing is configured."""
+
+from __future__ import annotations
+
+import pytest
+
+from editai_common.metrics import metrics_port_from_env
+from editai_common.settings import ConfigError
+from editai_common.tracing import configure_tracing
+
+
+def test_metrics_port_defaults_to_the_grpc_port_plus_1000() -> None:
+    assert metrics_port_from_env("render", 50051, {}) == 51051
+
+
+def test_an_ephemeral_grpc_port_gets_an_ephemeral_metrics_port() -> None:
+    assert metrics_port_from_env("render", 0, {}) == 0
+
+
+def test_metrics_port_can_be_set_or_switched_off() -> None:
+    assert metrics_port_from_env("tts", 50052, {"EDITAI_TTS_METRICS_PORT": "9100"}) == 9100
+    assert metrics_port_from_env("tts", 50052, {"EDITAI_TTS_METRICS_PORT": "off"}) is None
+
+
+@pytest.mark.parametrize("value", ["nine", "70000", "-1"])
+def test_a_bad_metrics_port_is_a_sentence_naming_the_variable(value: str) -> None:
+    with pytest.raises(ConfigError, match="EDITAI_PROGRESS_METRICS_PORT"):
+        metrics_port_from_env("progress", 50053, {"EDITAI_PROGRESS_METRICS_PORT": value})
+
+
+def test_an_unknown_trace_exporter_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import editai_common.tracing as tracing
+
+    monkeypatch.setattr(tracing, "_configured", None)
+    with pytest.raises(ConfigError, match="EDITAI_OTEL_EXPORTER"):
+        configure_tracing("render", {"EDITAI_OTEL_EXPORTER": "zipkin"})
