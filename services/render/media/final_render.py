@@ -79,14 +79,15 @@ def fit_video(primary: Sequence[SourceRange], extra: Sequence[SourceRange], dura
     return pieces
 
 
-def _inputs(render: FinalRender) -> list[str]:
-    args = piece_inputs(render.pieces)
+def _inputs(render: FinalRender, *, audio_only: bool = False) -> list[str]:
+    """Piece inputs then the voiceover; the audio-only pass skips pieces it does not hear."""
+    args = piece_inputs(render.pieces) if render.uses_source_audio or not audio_only else []
     if render.voiceover is not None:
         args += ["-i", str(render.voiceover)]
     return args
 
 
-def _audio_mix_graph(render: FinalRender) -> str:
+def _audio_mix_graph(render: FinalRender, *, audio_only: bool = False) -> str:
     """Inputs → `[mix]`: voiceover, source audio, or the voiceover over quieted source."""
     preset = render.preset
     parts: list[str] = []
@@ -97,7 +98,7 @@ def _audio_mix_graph(render: FinalRender) -> str:
     if render.voiceover is None:
         parts.append("[src]anull[mix]")
     else:
-        voice_input = len(render.pieces)
+        voice_input = 0 if audio_only and not render.uses_source_audio else len(render.pieces)
         voice = f"[{voice_input}:a]{audio_format},apad,atrim=0:{length}"
         if render.source_gain > 0:
             parts.append(f"{voice}[voice]")
@@ -156,7 +157,10 @@ async def render_final(
 
     started = time.monotonic()
     measured = await measure_loudnorm(
-        _inputs(render), _audio_mix_graph(render), render.preset.loudness, time_limit=time_limit
+        _inputs(render, audio_only=True),
+        _audio_mix_graph(render, audio_only=True),
+        render.preset.loudness,
+        time_limit=time_limit,
     )
     passes.append(("loudness measurement", time.monotonic() - started))
     if on_progress is not None:

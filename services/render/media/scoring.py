@@ -13,6 +13,7 @@ that of an already chosen one are skipped while another candidate remains.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 from collections.abc import Sequence
@@ -117,7 +118,8 @@ async def analyse_frames(
         on_progress=on_progress,
     )
     try:
-        return parse_metadata_print(report.read_text(errors="replace"))
+        text = await asyncio.to_thread(report.read_text, errors="replace")
+        return parse_metadata_print(text)
     finally:
         report.unlink(missing_ok=True)
 
