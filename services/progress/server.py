@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from editai.progress.v1 import progress_pb2, progress_pb2_grpc
 from editai_common.grpc_server import ServerContext, run_grpc_service
 from editai_common.postgres import migrate, open_pool
-from editai_common.redis_client import KeySpace, connect_redis
+from editai_common.redis_client import KeySpace
 from services.progress.adapters.postgres_store import PostgresProgressStore
 from services.progress.adapters.redis_hot_store import RedisHotStore
 from services.progress.config import Settings
@@ -27,6 +27,7 @@ SERVICE_NAME = progress_pb2.DESCRIPTOR.services_by_name["ProgressService"].full_
 DOMAIN = "progress.editai"
 MIGRATIONS = Path(__file__).parent / "migrations"
 SHUTDOWN_FLUSH_SECONDS = 5.0
+REDIS_CONNECTIONS = 32
 
 
 async def serve(settings: Settings, stop_event: asyncio.Event | None = None) -> None:
@@ -36,7 +37,18 @@ async def serve(settings: Settings, stop_event: asyncio.Event | None = None) -> 
     async def setup(ctx: ServerContext) -> AsyncIterator[None]:
         await migrate(common.database_url, "progress", MIGRATIONS)
         pool = await open_pool(common.database_url, min_size=1, max_size=settings.db_pool_size, name="progress")
-        client = connect_redis(common.redis_url)
+        # A blocking pool: a burst of concurrent updates waits for a connection instead of
+        # failing with "too many connections" (the shared helper's pool raises).
+        client = aioredis.Redis.from_pool(
+            aioredis.BlockingConnectionPool.from_url(
+                common.redis_url,
+                max_connections=REDIS_CONNECTIONS,
+                timeout=2.0,
+                socket_connect_timeout=2.0,
+                socket_timeout=5.0,
+                health_check_interval=15,
+            )
+        )
         # Pub/sub waits indefinitely for messages, so it must not inherit a read timeout.
         listener = aioredis.Redis.from_url(common.redis_url, socket_connect_timeout=2.0, health_check_interval=10)
         db_timeout = settings.db_timeout_ms / 1000

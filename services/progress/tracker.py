@@ -151,6 +151,8 @@ class ProgressTracker:
     async def clear(self, target: Target, caller_profile: str | None) -> int:
         """Forget a job (or every job of a project); needs the database."""
         if target.by_project:
+            # Jobs still only in this replica's write-behind must be found too.
+            await self._write_behind.flush()
             try:
                 records = await self._durable.jobs_of_project(target.project_id)
             except StoreUnavailable:
