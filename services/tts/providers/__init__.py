@@ -1,0 +1,1 @@
+"""Speech providers behind `services.tts.speech.SpeechProvider`: ElevenLabs and espeak-ng."""
