@@ -10,7 +10,9 @@ import grpc
 
 from editai_common.grpc_server import MAX_MESSAGE_BYTES
 
-CHANNEL_OPTIONS: list[tuple[str, int]] = [
+CHANNEL_OPTIONS: list[tuple[str, int | str]] = [
+    # A headless Service's DNS name resolves to every replica; spread calls over all of them.
+    ("grpc.lb_policy_name", "round_robin"),
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
