@@ -17,6 +17,7 @@ per-route counts with `HttpMetricsMiddleware` and answers `/metrics` itself
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -82,6 +83,30 @@ FFMPEG_SECONDS = Histogram(
     ["operation", "outcome"],
     buckets=MEDIA_BUCKETS,
 )
+
+
+@contextlib.contextmanager
+def observe_ffmpeg(operation: str) -> Iterator[None]:
+    """Times one ffmpeg run into FFMPEG_SECONDS{operation, outcome}; the outcome comes from how the block ends.
+
+    with observe_ffmpeg("final_render"):
+        await run_ffmpeg(args, time_limit=...)
+    """
+    started = time.perf_counter()
+    outcome = "failed"
+    try:
+        yield
+        outcome = "ok"
+    except asyncio.CancelledError:
+        outcome = "cancelled"
+        raise
+    except Exception as error:
+        # DeadlineExceeded from run_ffmpeg's time limit, without importing the error tree here.
+        outcome = "timeout" if type(error).__name__ in {"DeadlineExceeded", "TimeoutError"} else "failed"
+        raise
+    finally:
+        FFMPEG_SECONDS.labels(operation=operation, outcome=outcome).observe(time.perf_counter() - started)
+
 
 # --- tts (updated by the tts service) -------------------------------------------------------------
 TTS_UPSTREAM_REQUESTS = Counter(

@@ -34,3 +34,27 @@ def test_an_unknown_trace_exporter_is_refused(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(tracing, "_configured", None)
     with pytest.raises(ConfigError, match="EDITAI_OTEL_EXPORTER"):
         configure_tracing("render", {"EDITAI_OTEL_EXPORTER": "zipkin"})
+
+
+def ffmpeg_count(operation: str, outcome: str) -> float:
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value("editai_ffmpeg_seconds_count", {"operation": operation, "outcome": outcome})
+    return value or 0.0
+
+
+async def test_ffmpeg_runs_are_timed_by_outcome() -> None:
+    import asyncio
+
+    from editai_common.errors import DeadlineExceeded
+    from editai_common.metrics import observe_ffmpeg
+
+    with observe_ffmpeg("unit_ok"):
+        pass
+    with pytest.raises(DeadlineExceeded), observe_ffmpeg("unit_timeout"):
+        raise DeadlineExceeded("ffmpeg ran out of time")
+    with pytest.raises(asyncio.CancelledError), observe_ffmpeg("unit_cancel"):
+        raise asyncio.CancelledError
+    assert ffmpeg_count("unit_ok", "ok") == 1
+    assert ffmpeg_count("unit_timeout", "timeout") == 1
+    assert ffmpeg_count("unit_cancel", "cancelled") == 1
