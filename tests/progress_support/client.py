@@ -89,3 +89,11 @@ class Watch:
 
     def cancel(self) -> None:
         self.call.cancel()
+
+
+async def serving_status(channel: grpc.aio.Channel, service: str) -> int:
+    """The health status the service reports for `service` ("" = the whole process)."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+    return int(reply.status)
