@@ -56,6 +56,9 @@ def install_http_observability(app: Any, service: str = "gateway", env: Mapping[
     from starlette.requests import Request
     from starlette.responses import Response
 
+    if getattr(app.state, "editai_observability", False):
+        return  # installed already (create_app may be called by a test harness that also installs it)
+    app.state.editai_observability = True
     configure_tracing(service, os.environ if env is None else env)
     register_client_side()
 
