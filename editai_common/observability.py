@@ -37,8 +37,9 @@ def register_client_side() -> None:
     global _client_side_registered
     if _client_side_registered:
         return
-    register_client_interceptor(ContextMetadataClientInterceptor())
-    register_client_interceptor(TracingClientInterceptor())
+    # grpc-stubs declare aio.ClientInterceptor as a placeholder type; these are real aio interceptors.
+    register_client_interceptor(ContextMetadataClientInterceptor())  # type: ignore[arg-type]
+    register_client_interceptor(TracingClientInterceptor())  # type: ignore[arg-type]
     _client_side_registered = True
 
 

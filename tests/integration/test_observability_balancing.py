@@ -27,7 +27,7 @@ async def test_calls_are_spread_over_every_replica(start_service: StartService) 
             with contextlib.suppress(grpc.aio.AioRpcError):
                 await stub.GetProgress(progress_pb2.GetProgressRequest(job_id="job-x"), timeout=5)
     finally:
-        await channel.close()
+        await channel.close(None)
     await asyncio.sleep(0.2)  # log lines are written as calls finish
     handled = [replica.logs().count("ProgressService/GetProgress") for replica in replicas]
     assert all(count >= 2 for count in handled), handled

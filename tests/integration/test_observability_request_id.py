@@ -74,7 +74,7 @@ async def relay_to(start_service: StartService) -> AsyncIterator[tuple[str, Any]
     await server.start()
     yield f"127.0.0.1:{port}", progress
     await server.stop(None)
-    await downstream.close()
+    await downstream.close(None)
 
 
 def wait_for_line(read: Any, predicate: Any, timeout: float = 5.0) -> list[dict[str, Any]]:
@@ -131,6 +131,6 @@ async def test_client_interceptor_sends_the_current_request_id(relay_to: tuple[s
                 progress_pb2.GetProgressRequest(), timeout=5
             )
     finally:
-        await channel.close()
+        await channel.close(None)
     found = wait_for_line(progress.logs, lambda line: line.get("request_id") == "from-context-1")
     assert found
