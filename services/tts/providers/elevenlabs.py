@@ -164,7 +164,7 @@ class ElevenLabsProvider:
         self._keys = KeyRing(settings.api_keys, settings.key_cooldown_seconds)
         self.default_voice_id = settings.default_voice_id
         self.default_model_id = settings.model_id
-        self._backoff = wait_exponential_jitter(initial=0.2, max=4.0, jitter=0.2)
+        self._backoff = wait_exponential_jitter(multiplier=0.2, max=4.0, jitter=0.2)
 
     async def close(self) -> None:
         await self._client.aclose()
