@@ -44,6 +44,10 @@ async def health_status(channel: grpc.aio.Channel, service: str = SERVICE_NAME) 
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
+async def health_is(channel: grpc.aio.Channel, expected: str, service: str = SERVICE_NAME) -> bool:
+    return await health_status(channel, service) == expected
+
+
 async def eventually(check: Callable[[], Any], *, within: float = 10.0, interval: float = 0.05) -> Any:
     """Poll `check` (sync or async) until it returns something truthy; its last value otherwise fails."""
     deadline = time.monotonic() + within
