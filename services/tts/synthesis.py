@@ -34,7 +34,7 @@ from services.tts import audio
 from services.tts.errors import ProviderNotConfigured
 from services.tts.records import SpeechRecord
 from services.tts.speech import ProviderName, SpeechProvider, SpeechRequest, VoiceInfo
-from services.tts.timings import monotonic
+from services.tts.timings import monotonic, rounded
 from services.tts.trimming import TrimOptions
 from services.tts.validation import SynthesisRequest
 
@@ -242,9 +242,9 @@ class Synthesizer:
         return SpeechRecord(
             audio_key=key,
             content_type=produced.content_type,
-            duration_seconds=duration,
+            duration_seconds=round(duration, 4),  # same precision as the timings: none ends after it
             sample_rate=produced.sample_rate,
-            characters=tuple(characters),
+            characters=rounded(characters),
             provider=provider.name,
             model_id=speech.model_id,
             voice_id=speech.voice_id,

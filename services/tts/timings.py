@@ -58,6 +58,11 @@ def monotonic(characters: Sequence[CharacterTiming], duration: float | None = No
     return fixed
 
 
+def rounded(characters: Sequence[CharacterTiming], places: int = 4) -> tuple[CharacterTiming, ...]:
+    """0.1 ms is far below what anyone hears; the cache stores timings at this precision."""
+    return tuple(CharacterTiming(c.character, round(c.start, places), round(c.end, places)) for c in characters)
+
+
 def characters_from_word_marks(text: str, marks: Sequence[WordMark], duration: float) -> list[CharacterTiming]:
     """Per-character timings from word start events.
 
