@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,16 +30,16 @@ async def make_video(
     args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
     if audio is not None:
         args += ["-c:a", "aac", "-shortest"]
+    os.makedirs(path.parent, exist_ok=True)
     await run_ffmpeg([*args, path], time_limit=60)
     return path
 
 
 async def make_audio(path: Path, *, seconds: float = 3.0, expression: str = "0.05*sin(2*PI*300*t)") -> Path:
     """A mono WAV from an aevalsrc expression (quiet by default, so loudnorm must work)."""
-    await run_ffmpeg(
-        ["-f", "lavfi", "-i", f"aevalsrc={expression}:sample_rate=44100:duration={seconds}", "-c:a", "pcm_s16le", path],
-        time_limit=60,
-    )
+    os.makedirs(path.parent, exist_ok=True)
+    source = f"aevalsrc='{expression}':sample_rate=44100:duration={seconds}"
+    await run_ffmpeg(["-f", "lavfi", "-i", source, "-c:a", "pcm_s16le", path], time_limit=60)
     return path
 
 

@@ -120,9 +120,16 @@ def _video_graph(render: FinalRender) -> str:
     return f"{video_concat_graph(render.pieces, render.preset, fit=render.fit)};[vcat]{','.join(chain)}[vout]"
 
 
-def render_command(render: FinalRender, output: Path, measured: LoudnormMeasurement | None) -> list[str]:
-    """The ffmpeg arguments of the render pass (measured=None → single-pass loudnorm)."""
-    loudnorm = loudnorm_filter(render.preset.loudness, measured, render.preset.sample_rate)
+def render_command(
+    render: FinalRender, output: Path, measured: LoudnormMeasurement | None, *, normalise: bool = True
+) -> list[str]:
+    """The ffmpeg arguments of the render pass (measured=None → single-pass loudnorm;
+    `normalise=False` keeps the audio as it is, for a silent programme)."""
+    loudnorm = (
+        loudnorm_filter(render.preset.loudness, measured, render.preset.sample_rate)
+        if normalise
+        else f"aresample={render.preset.sample_rate}"
+    )
     graph = ";".join(
         (_video_graph(render), _audio_mix_graph(render), f"[mix]{loudnorm},atrim=0:{render.duration:.3f}[aout]")
     )
@@ -156,12 +163,20 @@ async def render_final(
     passes: list[tuple[str, float]] = []
 
     started = time.monotonic()
-    measured = await measure_loudnorm(
-        _inputs(render, audio_only=True),
-        _audio_mix_graph(render, audio_only=True),
-        render.preset.loudness,
-        time_limit=time_limit,
-    )
+    normalise = True
+    measured: LoudnormMeasurement | None = None
+    try:
+        measured = await measure_loudnorm(
+            _inputs(render, audio_only=True),
+            _audio_mix_graph(render, audio_only=True),
+            render.preset.loudness,
+            time_limit=time_limit,
+        )
+    except InvalidArgument as error:
+        # A silent voiceover is an error; a silent source (no voiceover) simply stays silent.
+        if error.reason != "SILENT_AUDIO" or render.voiceover is not None:
+            raise
+        normalise = False
     passes.append(("loudness measurement", time.monotonic() - started))
     if on_progress is not None:
         await on_progress(_MEASURE_SHARE)
@@ -173,7 +188,7 @@ async def render_final(
     started = time.monotonic()
     async with store.temp_path(output_key) as partial:
         await run_ffmpeg(
-            render_command(render, partial, measured),
+            render_command(render, partial, measured, normalise=normalise),
             time_limit=max(1.0, deadline - time.monotonic()),
             expected_seconds=render.duration,
             on_progress=render_progress,
