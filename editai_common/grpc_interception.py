@@ -119,6 +119,18 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
         return stream
 
 
-@contextlib.contextmanager
-def nothing() -> Iterator[None]:
-    yield
+class CombinedInterceptor(CallInterceptor):
+    """Several `CallInterceptor`s as one: the call is wrapped once, their `around`s nest in order.
+
+    Cheaper than installing them separately (one handler rebuilt per call instead of one each).
+    """
+
+    def __init__(self, *parts: CallInterceptor) -> None:
+        self._parts = parts
+
+    @contextlib.contextmanager
+    def around(self, call: ServerCall) -> Iterator[None]:
+        with contextlib.ExitStack() as stack:
+            for part in self._parts:
+                stack.enter_context(part.around(call))
+            yield

@@ -138,6 +138,21 @@ class GrpcMetricsInterceptor(CallInterceptor):
     def __init__(self, service: str) -> None:
         self._service = service
         self._in_flight = GRPC_IN_FLIGHT.labels(service=service)
+        # labels() takes a lock and builds a key on every call; methods and codes are few, keep the children.
+        self._counts: dict[tuple[str, str], Any] = {}
+        self._latencies: dict[str, Any] = {}
+
+    def _count(self, method: str, code: str) -> Any:
+        child = self._counts.get((method, code))
+        if child is None:
+            child = self._counts[(method, code)] = GRPC_REQUESTS.labels(service=self._service, method=method, code=code)
+        return child
+
+    def _latency(self, method: str) -> Any:
+        child = self._latencies.get(method)
+        if child is None:
+            child = self._latencies[method] = GRPC_REQUEST_SECONDS.labels(service=self._service, method=method)
+        return child
 
     @contextlib.contextmanager
     def around(self, call: ServerCall) -> Iterator[None]:
@@ -154,8 +169,8 @@ class GrpcMetricsInterceptor(CallInterceptor):
             elapsed = time.perf_counter() - started
             code = final_code(call.context, error)
             method = call.full_method.lstrip("/")
-            GRPC_REQUESTS.labels(service=self._service, method=method, code=code.name).inc()
-            GRPC_REQUEST_SECONDS.labels(service=self._service, method=method).observe(elapsed)
+            self._count(method, code.name).inc()
+            self._latency(method).observe(elapsed)
             level = logging.DEBUG if code == grpc.StatusCode.OK or call.full_method in _QUIET_METHODS else logging.INFO
             if log.isEnabledFor(level):
                 log.log(

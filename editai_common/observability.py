@@ -16,6 +16,7 @@ from typing import Any
 import grpc
 
 from editai_common.grpc_client import register_client_interceptor
+from editai_common.grpc_interception import CombinedInterceptor
 from editai_common.metrics import GrpcMetricsInterceptor, HttpMetricsMiddleware, render_latest
 from editai_common.request_context import (
     ContextMetadataClientInterceptor,
@@ -49,7 +50,8 @@ def grpc_server_interceptors(
     """Outermost first: request context (so every line logs the request id), span, then metrics."""
     configure_tracing(service, os.environ if env is None else env)
     register_client_side()
-    return (RequestContextInterceptor(), TracingServerInterceptor(), GrpcMetricsInterceptor(service))
+    parts = (RequestContextInterceptor(), TracingServerInterceptor(), GrpcMetricsInterceptor(service))
+    return (CombinedInterceptor(*parts),)
 
 
 def install_http_observability(app: Any, service: str = "gateway", env: Mapping[str, str] | None = None) -> None:
