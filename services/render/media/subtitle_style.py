@@ -112,7 +112,7 @@ def font_family(value: Any) -> str:
 
 
 _FIELDS: dict[str, tuple[str, Any]] = {
-    "fontSize": ("font_size", lambda v: _integer(v, 8, 300)),
+    "fontSize": ("font_size", lambda v: _integer(v, 8, 400)),
     "fontFamily": ("font_family", font_family),
     "textColor": ("text_color", _color),
     "outlineColor": ("outline_color", _color),
