@@ -138,3 +138,16 @@ class PipelineError(Exception):
     def __init__(self, message: str, *, reason: str = FailureReason.PIPELINE_FAILED) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class ProjectBusy(Exception):
+    """The project already has an active job (the store's answer; the RPC turns it into ProjectLocked)."""
+
+    def __init__(self, project_id: str, running_job_id: str) -> None:
+        super().__init__(project_id, running_job_id)
+        self.project_id = project_id
+        self.running_job_id = running_job_id
+
+
+class ProjectMissing(Exception):
+    """No such project for this profile."""
