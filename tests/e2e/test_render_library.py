@@ -8,10 +8,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from editai.render.v1 import render_pb2
 
+from editai.render.v1 import render_pb2
 from tests.render_support.client import Render, put_bytes, put_video
-from tests.render_support.fixtures import progress_service, render_env, start_render  # noqa: F401
+from tests.render_support.fixtures import *  # noqa: F403 - fixtures
 from tests.support.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e

@@ -46,3 +46,6 @@ def media_dir(data_dir: Path) -> Path:
     path = data_dir / "media"
     path.mkdir(exist_ok=True)
     return path
+
+
+__all__ = ["media_dir", "progress_service", "render_env", "start_render"]
