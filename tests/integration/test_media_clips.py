@@ -15,12 +15,14 @@ from editai_common.errors import DeadlineExceeded, InvalidArgument
 from editai_common.ffmpeg import FfmpegFailed, probe_media, run_ffmpeg
 from editai_common.media_store import LocalMediaStore
 from services.render.media.final_render import FinalRender, fit_video, render_final
+from services.render.media.normalize import FrameFit, choose_fit
 from services.render.media.presets import INTERMEDIATE, preset_named
+from services.render.media.probing import display_rotation
 from services.render.media.scoring import analyse_frames, pick_windows
 from services.render.media.segments import Piece, SourceRange, render_pieces
 from services.render.media.speech_regions import Region, detect_speech_regions
 from services.render.media.thumbnails import render_thumbnail
-from tests.support.media import make_audio, make_video, probe_output
+from tests.support.media import gray_crop, make_audio, make_video, mean_abs_difference, probe_output
 
 pytestmark = pytest.mark.slow
 
@@ -197,3 +199,28 @@ async def test_cancelling_mid_render_kills_ffmpeg_within_two_seconds(tmp_path: P
     assert _ffmpeg_children() == []
     assert list(store.partial_dir().iterdir()) == []
     assert not await store.exists("clips/cancelled.mp4")
+
+
+async def test_a_sideways_phone_video_arrives_upright(tmp_path: Path, store: LocalMediaStore) -> None:
+    # Red above blue, stored with a 90° display matrix: on screen, red and blue sit side by side.
+    plain = tmp_path / "plain.mp4"
+    await run_ffmpeg(
+        ["-f", "lavfi", "-i", "color=c=red:s=320x240:d=1,drawbox=x=0:y=120:w=320:h=120:c=blue:t=fill",
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", plain],
+        time_limit=30,
+    )  # fmt: skip
+    rotated = tmp_path / "rotated.mp4"
+    await run_ffmpeg(["-display_rotation", "90", "-i", plain, "-c", "copy", rotated], time_limit=30)
+    info = await probe_media(rotated)
+    rotation = await display_rotation(rotated, info)
+    assert rotation in (90, 270)
+    assert choose_fit(info.width, info.height, rotation, 1080, 1920) is FrameFit.CROP  # portrait on screen
+
+    async with store.temp_path("clips/upright.mp4") as partial:
+        await render_pieces([Piece(SourceRange(rotated, 0, 1.0, has_audio=False), 0, 1.0, 0)], partial, INTERMEDIATE,
+                            time_limit=60, fit=FrameFit.CROP)  # fmt: skip
+    output = store.local_path("clips/upright.mp4")
+    crop = {"at": 0.5, "y": 900, "width": 100, "height": 100, "workdir": tmp_path}
+    left = await gray_crop(output, x=100, **crop)
+    right = await gray_crop(output, x=880, **crop)
+    assert mean_abs_difference(left, right) > 20  # the two colours are now left and right

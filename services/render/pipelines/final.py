@@ -27,6 +27,7 @@ from services.render.media.final_render import FinalRender, fit_video, render_fi
 from services.render.media.normalize import choose_fit
 from services.render.media.phrases import Phrase, TimedWord, build_phrases, words_from_characters
 from services.render.media.presets import preset_named
+from services.render.media.probing import display_rotation
 from services.render.media.segments import SourceRange
 from services.render.media.subtitle_style import SubtitleStyle
 from services.render.media.subtitles import phrases_to_srt, sanitize_srt, shift_phrases, write_ass
@@ -122,7 +123,7 @@ async def _render(ctx: JobContext, clip_id: str) -> JobOutcome:
         voiceover=voiceover,
         subtitles=subtitles,
         filters=filters,
-        fit=choose_fit(info.width, info.height, info.rotation, preset.width, preset.height),
+        fit=choose_fit(info.width, info.height, await display_rotation(raw, info), preset.width, preset.height),
     )
     output_key = f"clips/{clip_id}/final-{job.fencing_token}.mp4"
     await ctx.report(25, f"rendering {preset.name}")

@@ -17,6 +17,7 @@ from services.render.media.final_render import FinalRender, fit_video, render_fi
 from services.render.media.normalize import choose_fit
 from services.render.media.phrases import Phrase, build_phrases
 from services.render.media.presets import preset_named
+from services.render.media.probing import display_rotation
 from services.render.media.scoring import analyse_frames, pick_windows
 from services.render.media.segments import SourceRange
 from services.render.media.subtitle_style import SubtitleStyle
@@ -82,7 +83,7 @@ async def process_video(ctx: JobContext) -> JobOutcome:
         )
     windows = pick_windows(frames, source_duration=info.duration_seconds, target_duration=duration, variant_count=count)
     preset = preset_named("generic")
-    fit = choose_fit(info.width, info.height, info.rotation, preset.width, preset.height)
+    fit = choose_fit(info.width, info.height, await display_rotation(source, info), preset.width, preset.height)
     whole = SourceRange(source, 0.0, info.duration_seconds, has_audio=info.has_audio, speech=speech_regions)
 
     keys: list[str] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 from services.render.jobs import JobOutcome, PipelineError
 from services.render.media.normalize import choose_fit
 from services.render.media.presets import INTERMEDIATE
+from services.render.media.probing import display_rotation
 from services.render.media.scoring import analyse_frames, pick_windows
 from services.render.media.segments import Piece, SourceRange, render_pieces
 from services.render.media.thumbnails import render_thumbnail
@@ -41,7 +42,8 @@ async def generate_raw_clips(ctx: JobContext) -> JobOutcome:
             on_progress=ctx.stage(2, 15, "analysing source video"),
         )
     windows = pick_windows(frames, source_duration=info.duration_seconds, target_duration=target, variant_count=count)
-    fit = choose_fit(info.width, info.height, info.rotation, INTERMEDIATE.width, INTERMEDIATE.height)
+    rotation = await display_rotation(source, info)
+    fit = choose_fit(info.width, info.height, rotation, INTERMEDIATE.width, INTERMEDIATE.height)
     whole = SourceRange(source, 0.0, info.duration_seconds, has_audio=info.has_audio)
 
     clips: list[NewClip] = []
