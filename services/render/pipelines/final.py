@@ -71,6 +71,10 @@ async def render_final_clip(ctx: JobContext) -> JobOutcome:
         message = error.message if isinstance(error, ServiceError) else str(error)
         await ctx.library.set_clip_status(clip_id, ClipStatus.FAILED, message)
         raise
+    except Exception:
+        # A bug: the clip must still not stay "processing"; details go to the log only.
+        await ctx.library.set_clip_status(clip_id, ClipStatus.FAILED, "The render failed unexpectedly.")
+        raise
 
 
 async def _render(ctx: JobContext, clip_id: str) -> JobOutcome:
