@@ -99,7 +99,7 @@ async def run_grpc_service(
     from editai_common.tracing import shutdown_tracing
 
     metrics_port_is_default = isinstance(metrics_port, _FromEnv) and not os.environ.get(
-        f"EDITAI_{service.upper()}_METRICS_PORT"
+        f"EDITAI_{service.upper().replace('-', '_')}_METRICS_PORT"
     )
     if isinstance(metrics_port, _FromEnv):
         metrics_port = metrics_port_from_env(service, port, os.environ)

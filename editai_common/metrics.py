@@ -187,7 +187,8 @@ METRICS_PORT_OFFSET = 1000
 
 def metrics_port_from_env(service: str, grpc_port: int, env: Mapping[str, str]) -> int | None:
     """EDITAI_<SERVICE>_METRICS_PORT: a port, `off` for none; default gRPC port + 1000 (any free port for 0)."""
-    name = f"EDITAI_{service.upper()}_METRICS_PORT"
+    # "render-worker" reads EDITAI_RENDER_WORKER_METRICS_PORT: hyphens cannot be in a variable name.
+    name = f"EDITAI_{service.upper().replace('-', '_')}_METRICS_PORT"
     raw = env.get(name, "").strip().lower()
     if raw in {"off", "none", "disabled", "false"}:
         return None

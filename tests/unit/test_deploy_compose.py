@@ -50,7 +50,21 @@ def test_compose_brings_up_postgres_redis_and_every_service(compose: dict[str, A
     assert services["postgres"]["image"].startswith("postgres:16")
     assert services["redis"]["image"].startswith("redis:7")
     assert set(services) >= {"postgres", "redis", *DEFAULT_PORTS}
-    assert services["render"]["deploy"]["replicas"] >= 2
+    assert services["render-worker"]["deploy"]["replicas"] >= 2
+
+
+def test_compose_render_workers_run_the_worker_module(compose: dict[str, Any]) -> None:
+    worker = compose["services"]["render-worker"]
+    command = worker["command"]
+    assert command[:3] == ["python", "-m", "services.render.worker"] and module_exists(command[2])
+    port = int(command[command.index("--port") + 1])
+    assert worker["healthcheck"]["test"][-1] == f"127.0.0.1:{port}"
+    # The API process runs no jobs; every other EDITAI_* setting is shared with it.
+    api = compose["services"]["render"]["environment"]
+    assert api["EDITAI_RENDER_WORKERS"] == "0" and worker["environment"]["EDITAI_RENDER_WORKERS"] != "0"
+    assert {k: v for k, v in api.items() if k != "EDITAI_RENDER_WORKERS"} == {
+        k: v for k, v in worker["environment"].items() if k != "EDITAI_RENDER_WORKERS"
+    }
 
 
 @pytest.mark.parametrize("service", sorted(DEFAULT_PORTS))

@@ -92,7 +92,7 @@ def variables_read_by_code() -> set[str]:
     # Built from the service name at run time (settings.service_port / service_address, the metrics port).
     for service in DEFAULT_PORTS:
         names.update({f"EDITAI_{service.upper()}_PORT", f"EDITAI_{service.upper()}_ADDR"})
-    for service in GRPC_SERVICES:
+    for service in [*GRPC_SERVICES, "render_worker"]:
         names.add(f"EDITAI_{service.upper()}_METRICS_PORT")
     return names
 
@@ -136,7 +136,31 @@ def test_kubectl_kustomize_output_passes_the_schema(folder: Path) -> None:
 def test_every_service_has_a_deployment_service_and_disruption_budget(objects: list[dict[str, Any]]) -> None:
     for kind in ("Deployment", "Service", "PodDisruptionBudget"):
         assert set(by_kind(objects, kind)) >= {f"editai-{name}" for name in DEFAULT_PORTS}, kind
-    assert set(by_kind(objects, "HorizontalPodAutoscaler")) >= {"editai-render", "editai-gateway"}
+    assert set(by_kind(objects, "HorizontalPodAutoscaler")) >= {"editai-render-worker", "editai-gateway"}
+
+
+def test_render_workers_run_the_worker_module_and_scale_on_their_own(objects: list[dict[str, Any]]) -> None:
+    deployments = by_kind(objects, "Deployment")
+    worker = container_of(deployments["editai-render-worker"])
+    assert worker["command"][:3] == ["python", "-m", "services.render.worker"]
+    assert (ROOT / "services" / "render" / "worker.py").exists()
+    port = int(worker["command"][worker["command"].index("--port") + 1])
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert worker[probe]["grpc"]["port"] == port, probe
+
+    def workers(container: dict[str, Any]) -> str:
+        return next(e["value"] for e in container.get("env", []) if e["name"] == "EDITAI_RENDER_WORKERS")
+
+    assert workers(worker) != "0"
+    assert workers(container_of(deployments["editai-render"])) == "0", "API pods run no jobs"
+    # Worker pods are not behind the render Service: nobody dials them.
+    selector = by_kind(objects, "Service")["editai-render"]["spec"]["selector"]
+    labels = deployments["editai-render-worker"]["spec"]["template"]["metadata"]["labels"]
+    assert not selector.items() <= labels.items()
+    hpa = by_kind(objects, "HorizontalPodAutoscaler")["editai-render-worker"]["spec"]
+    assert hpa["scaleTargetRef"]["name"] == "editai-render-worker" and hpa["maxReplicas"] > hpa["minReplicas"]
+    grace = deployments["editai-render-worker"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert grace >= 60, "a stopping worker needs time to hand its job back"
 
 
 @pytest.mark.parametrize("service", sorted(DEFAULT_PORTS))
@@ -183,8 +207,8 @@ def test_gateway_probes_its_http_health_routes(objects: list[dict[str, Any]]) ->
     port = DEFAULT_PORTS["gateway"]
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port}
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": port}
-    app = (ROOT / "services" / "gateway" / "app.py").read_text()
-    assert '"/readyz"' in app and '"/healthz"' in app
+    gateway = "".join(path.read_text() for path in (ROOT / "services" / "gateway").rglob("*.py"))
+    assert '"/readyz"' in gateway and '"/healthz"' in gateway
 
 
 def test_pods_run_non_root_read_only_without_capabilities(objects: list[dict[str, Any]]) -> None:

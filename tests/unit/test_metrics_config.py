@@ -58,3 +58,7 @@ async def test_ffmpeg_runs_are_timed_by_outcome() -> None:
     assert ffmpeg_count("unit_ok", "ok") == 1
     assert ffmpeg_count("unit_timeout", "timeout") == 1
     assert ffmpeg_count("unit_cancel", "cancelled") == 1
+
+
+def test_a_hyphenated_service_name_reads_an_underscored_variable() -> None:
+    assert metrics_port_from_env("render-worker", 50051, {"EDITAI_RENDER_WORKER_METRICS_PORT": "9200"}) == 9200
