@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 
+from services.progress.batched_lookup import BatchedLookup
 from services.progress.domain import (
     ProgressNotFound,
     ProgressRecord,
@@ -54,6 +55,7 @@ class ProgressTracker:
         self._readiness = readiness
         self._hub = hub
         self._clock_ms = clock_ms
+        self._durable_lookup: BatchedLookup[ProgressRecord] = BatchedLookup(durable.get_many)
 
     # ---- updates ----------------------------------------------------------------
 
@@ -61,7 +63,8 @@ class ProgressTracker:
         """Record an update (rules: domain.apply_update). See the module docstring for durability."""
         result = await self._apply(update)
         record = result.record
-        if result.changed:
+        if result.changed or record.is_terminal:
+            # An identical terminal repeat is added too: its first write may have failed.
             self._write_behind.add(record)
         if record.is_terminal:
             await self._persist_now(record)
@@ -83,9 +86,8 @@ class ProgressTracker:
 
     async def _persist_now(self, record: ProgressRecord) -> None:
         try:
-            await self._durable.upsert_many([record])
+            await self._write_behind.make_durable(record)
         except StoreUnavailable as error:
-            self._readiness.report(False)
             raise StoreUnavailable(
                 f"Job {record.job_id} finished, but the database is unreachable, so the final state is not "
                 "durable yet; retry the same update.",
@@ -93,15 +95,13 @@ class ProgressTracker:
                 metadata={"job_id": record.job_id},
                 retry_after_seconds=1.0,
             ) from error
-        self._readiness.report(True)
-        self._write_behind.settled(record)
 
     async def _recover(self, job_id: str, *, for_update: bool = False) -> ProgressRecord | None:
         pending = self._write_behind.get(job_id)
         if pending is not None:
             return pending
         try:
-            return await self._durable.get(job_id)
+            return await self._durable_lookup.get(job_id)
         except StoreUnavailable:
             self._readiness.report(False)
             if for_update:

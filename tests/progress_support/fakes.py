@@ -89,6 +89,10 @@ class InMemoryDurableStore:
         self._check()
         return self.rows.get(job_id)
 
+    async def get_many(self, job_ids: list[str]) -> dict[str, ProgressRecord]:
+        self._check()
+        return {j: self.rows[j] for j in job_ids if j in self.rows}
+
     async def latest_for_project(self, project_id: str) -> ProgressRecord | None:
         self._check()
         rows = [r for r in self.rows.values() if r.project_id == project_id]

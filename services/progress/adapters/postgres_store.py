@@ -113,6 +113,12 @@ class PostgresProgressStore:
             row = await cur.fetchone()
         return None if row is None else _record(row)
 
+    async def get_many(self, job_ids: list[str]) -> dict[str, ProgressRecord]:
+        async with self._connection() as conn:
+            cur = await conn.execute(f"SELECT {_COLUMNS} FROM progress.jobs WHERE job_id = ANY(%s)", (job_ids,))
+            rows = await cur.fetchall()
+        return {row[0]: _record(row) for row in rows}
+
     async def latest_for_project(self, project_id: str) -> ProgressRecord | None:
         async with self._connection() as conn:
             cur = await conn.execute(
