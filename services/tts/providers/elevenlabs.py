@@ -39,6 +39,7 @@ from services.tts.errors import (
     UpstreamUnavailable,
     VoiceNotFound,
 )
+from services.tts.providers.http_pool import ShardedTransport
 from services.tts.speech import ProviderName, SpeechAudio, SpeechRequest, VoiceInfo
 from services.tts.timings import CharacterTiming
 
@@ -57,11 +58,7 @@ def build_http_client(settings: ElevenLabsSettings) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=settings.base_url,
         timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-        limits=httpx.Limits(
-            max_connections=settings.max_connections,
-            max_keepalive_connections=settings.max_connections,
-            keepalive_expiry=30.0,
-        ),
+        transport=ShardedTransport(max_connections=settings.max_connections, keepalive_expiry=30.0),
         headers={"accept": "application/json"},
         follow_redirects=False,
     )
