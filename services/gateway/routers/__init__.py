@@ -1,0 +1,1 @@
+"""REST routers, one per resource of DESIGN.md §2."""

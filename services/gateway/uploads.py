@@ -1,0 +1,249 @@
+"""Multipart uploads streamed straight into the media store, counted as they arrive.
+
+FastAPI's `UploadFile`/`Form` spool the whole body before the handler runs, so the
+upload endpoints read `request.stream()` themselves and feed python-multipart's
+push parser. File parts go chunk by chunk into `LocalMediaStore.writer(key)` (atomic:
+nothing is visible until complete); text fields are kept in memory, each capped.
+
+Limits (guarantee 7): the body is counted while it streams; once the count passes
+the limit the upload stops with 413 and the partial files are deleted. Memory stays
+at one coalesced chunk whatever the size. Each file's first bytes are sniffed, so a
+non-media file is refused (415) after a few bytes, not after the whole upload.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect, Request
+
+from editai_common.media_store import LocalMediaStore, MediaWriter, new_key
+from services.gateway.errors import ApiError
+from services.gateway.media_sniff import SNIFF_BYTES, MediaKind, matches
+from services.gateway.upload_limit import UPLOAD_TOO_LARGE, too_large_detail
+
+MAX_TEXT_FIELD_BYTES = 1024 * 1024
+# The parser is pure Python: feeding it bigger pieces keeps the per-chunk overhead low.
+COALESCE_BYTES = 512 * 1024
+_SUFFIXES = {MediaKind.VIDEO: ".mp4", MediaKind.AUDIO: ".audio", MediaKind.SUBTITLES: ".srt"}
+_KNOWN_SUFFIXES = {
+    ".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".flv",
+    ".mp3", ".wav", ".m4a", ".aac", ".ogg", ".opus", ".flac", ".srt",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FileField:
+    """A multipart field that carries a file of one kind."""
+
+    name: str
+    kind: MediaKind
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    field: str
+    key: str
+    filename: str
+    size: int
+
+
+@dataclass
+class ReceivedForm:
+    fields: dict[str, str] = field(default_factory=dict)
+    files: dict[str, StoredFile] = field(default_factory=dict)
+
+
+def _suffix(filename: str, kind: MediaKind) -> str:
+    suffix = PurePath(filename).suffix.lower()
+    return suffix if suffix in _KNOWN_SUFFIXES else _SUFFIXES[kind]
+
+
+def _boundary(request: Request) -> bytes:
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"multipart/form-data" or not options.get(b"boundary"):
+        raise ApiError(415, "Uploads must be sent as multipart/form-data.", reason="UNSUPPORTED_CONTENT_TYPE")
+    return options[b"boundary"]
+
+
+class _PartSink:
+    """Where the bytes of the part being parsed go: a media store writer, or a text buffer."""
+
+    def __init__(self, name: str, filename: str, spec: FileField | None) -> None:
+        self.name = name
+        self.filename = filename
+        self.spec = spec
+        self.text = bytearray()
+        self.head = bytearray()
+        self.writer: MediaWriter | None = None
+        self.key = ""
+        self.checked = spec is None
+
+
+class _StreamingForm:
+    """Drives the push parser; its callbacks only record, the async side does the I/O."""
+
+    def __init__(self, store: LocalMediaStore, files: dict[str, FileField], stack: AsyncExitStack) -> None:
+        self.store = store
+        self.specs = files
+        self.stack = stack
+        self.form = ReceivedForm()
+        self.events: list[tuple[str, bytes]] = []
+        self._header_field = bytearray()
+        self._header_value = bytearray()
+        self._headers: dict[bytes, bytes] = {}
+        self.current: _PartSink | None = None
+
+    def callbacks(self) -> dict[str, Callable[..., None]]:
+        def part_begin() -> None:
+            self._headers = {}
+
+        def header_field(data: bytes, start: int, end: int) -> None:
+            self._header_field += data[start:end]
+
+        def header_value(data: bytes, start: int, end: int) -> None:
+            self._header_value += data[start:end]
+
+        def header_end() -> None:
+            self._headers[bytes(self._header_field).lower()] = bytes(self._header_value)
+            self._header_field.clear()
+            self._header_value.clear()
+
+        def headers_finished() -> None:
+            self.events.append(("begin", self._headers.get(b"content-disposition", b"")))
+
+        def part_data(data: bytes, start: int, end: int) -> None:
+            self.events.append(("data", bytes(data[start:end])))
+
+        def part_end() -> None:
+            self.events.append(("end", b""))
+
+        return {
+            "on_part_begin": part_begin,
+            "on_header_field": header_field,
+            "on_header_value": header_value,
+            "on_header_end": header_end,
+            "on_headers_finished": headers_finished,
+            "on_part_data": part_data,
+            "on_part_end": part_end,
+        }
+
+    async def apply_events(self) -> None:
+        events, self.events = self.events, []
+        for kind, payload in events:
+            if kind == "begin":
+                self._begin(payload)
+            elif kind == "data":
+                await self._data(payload)
+            else:
+                await self._end()
+
+    def _begin(self, disposition: bytes) -> None:
+        _, options = parse_options_header(disposition)
+        name = options.get(b"name", b"").decode("utf-8", "replace")
+        filename = options.get(b"filename", b"").decode("utf-8", "replace")
+        self.current = _PartSink(name, filename, self.specs.get(name))
+
+    async def _data(self, chunk: bytes) -> None:
+        part = self.current
+        if part is None:
+            return
+        if part.spec is None:
+            part.text += chunk
+            if len(part.text) > MAX_TEXT_FIELD_BYTES:
+                raise ApiError(400, f"Form field {part.name} is larger than 1 MiB.", reason="FIELD_TOO_LARGE")
+            return
+        if not part.checked:
+            part.head += chunk
+            if len(part.head) < SNIFF_BYTES:
+                return
+            await self._start_file(part)
+            chunk, part.head = bytes(part.head), bytearray()
+        assert part.writer is not None
+        await part.writer.write(chunk)
+
+    async def _start_file(self, part: _PartSink) -> None:
+        assert part.spec is not None
+        if not matches(part.spec.kind, bytes(part.head)):
+            what = {MediaKind.SUBTITLES: "an SRT text file"}.get(part.spec.kind, f"a {part.spec.kind} file")
+            raise ApiError(
+                415,
+                f"The {part.name} upload is not {what} this service can read.",
+                reason="UNSUPPORTED_MEDIA_TYPE",
+            )
+        part.checked = True
+        part.key = new_key("uploads", _suffix(part.filename, part.spec.kind))
+        part.writer = await self.stack.enter_async_context(self.store.writer(part.key))
+
+    async def _end(self) -> None:
+        part, self.current = self.current, None
+        if part is None:
+            return
+        if part.spec is None:
+            self.form.fields[part.name] = part.text.decode("utf-8", "replace")
+            return
+        if not part.checked:
+            if not part.head:
+                return  # an empty file input (no file chosen) counts as absent
+            await self._start_file(part)
+            assert part.writer is not None
+            await part.writer.write(bytes(part.head))
+        assert part.writer is not None
+        self.form.files[part.name] = StoredFile(part.name, part.key, part.filename, part.writer.bytes_written)
+
+
+async def _coalesced(request: Request) -> AsyncIterator[bytes]:
+    pending = bytearray()
+    async for chunk in request.stream():
+        pending += chunk
+        if len(pending) >= COALESCE_BYTES:
+            yield bytes(pending)
+            pending.clear()
+    if pending:
+        yield bytes(pending)
+
+
+@asynccontextmanager
+async def receive_upload(
+    request: Request, store: LocalMediaStore, files: list[FileField], *, limit_bytes: int
+) -> AsyncIterator[ReceivedForm]:
+    """Streams the multipart body into the store; the files are deleted if the block fails."""
+    boundary = _boundary(request)
+    async with AsyncExitStack() as stack:
+        form = _StreamingForm(store, {f.name: f for f in files}, stack)
+        parser = MultipartParser(boundary, form.callbacks())
+        received = 0
+        try:
+            async for chunk in _coalesced(request):
+                received += len(chunk)
+                if received > limit_bytes:
+                    raise ApiError(413, too_large_detail(limit_bytes), reason=UPLOAD_TOO_LARGE)
+                parser.write(chunk)
+                await form.apply_events()
+            parser.finalize()
+            await form.apply_events()
+        except MultipartParseError as exc:
+            raise ApiError(400, f"The multipart body is malformed: {exc}", reason="MALFORMED_MULTIPART") from None
+        except ClientDisconnect:
+            raise ApiError(400, "The client disconnected during the upload.", reason="CLIENT_DISCONNECTED") from None
+        if form.current is not None:
+            raise ApiError(400, "The multipart body ended inside a part.", reason="MALFORMED_MULTIPART")
+    # Every writer has committed here; from now on the files are ours to clean up on failure.
+    received_form = form.form
+    missing = [f.name for f in files if f.required and f.name not in received_form.files]
+    try:
+        if missing:
+            raise ApiError(400, f"Missing file field: {', '.join(missing)}.", reason="MISSING_FILE")
+        yield received_form
+    except BaseException:
+        for stored in received_form.files.values():
+            with contextlib.suppress(OSError):
+                await store.delete(stored.key)
+        raise

@@ -1,0 +1,1 @@
+"""Helpers for the gateway's tests: a running stack, tokens, raw HTTP, a scripted render server."""
