@@ -209,6 +209,10 @@ async def test_local_provider_with_trimming_over_grpc(start_service: StartServic
     starts = [c.start_seconds for c in trimmed.characters]
     assert starts == sorted(starts)
     assert [w.word for w in trimmed.words][:2] == ["First", "sentence"]
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await synthesize(client, text, provider=tts_pb2.PROVIDER_ELEVENLABS)
+    details = details_from_rpc_error(error.value)
+    assert (details.code, details.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "ELEVENLABS_NOT_CONFIGURED")
 
 
 async def test_list_voices_of_both_providers(start_service: StartService, fake: FakeElevenLabs, stub: Stub) -> None:
@@ -220,3 +224,18 @@ async def test_list_voices_of_both_providers(start_service: StartService, fake: 
     assert "voice-rachel" in {v.voice_id for v in remote.voices}
     assert all(v.provider == tts_pb2.PROVIDER_ELEVENLABS for v in remote.voices)
     assert "en-us" in {v.voice_id for v in local.voices}
+
+
+async def test_two_replicas_share_the_cache_and_synthesize_once(
+    start_service: StartService, fake: FakeElevenLabs, stub: Stub
+) -> None:
+    first = stub(start_tts(start_service, fake, keys=GOOD_KEY))
+    second = stub(start_tts(start_service, fake, keys=GOOD_KEY))
+
+    replies = await asyncio.gather(
+        *(synthesize(client, "One voice for every replica.") for client in [first, second] * 10)
+    )
+
+    assert len(fake.tts_requests()) == 1
+    assert len({r.audio_key for r in replies}) == 1
+    assert (await synthesize(second, "One voice for every replica.")).cache_hit

@@ -3,9 +3,11 @@ retries with backoff and Retry-After, key failover, and the error mapping."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -19,6 +21,7 @@ from services.tts.errors import (
     VoiceNotFound,
 )
 from services.tts.providers.elevenlabs import ElevenLabsProvider, build_http_client
+from services.tts.providers.http_pool import ShardedTransport
 from services.tts.speech import SpeechRequest, VoiceSettings
 from tests.support.fake_elevenlabs import FakeElevenLabs, sine_mp3
 
@@ -31,7 +34,7 @@ def fake() -> Iterator[FakeElevenLabs]:
         yield server
 
 
-def settings_for(fake: FakeElevenLabs, *keys: str, **overrides: float) -> ElevenLabsSettings:
+def settings_for(fake: FakeElevenLabs, *keys: str, **overrides: Any) -> ElevenLabsSettings:
     settings = ElevenLabsSettings(
         base_url=fake.base_url,
         api_keys=keys or ("test-key",),
@@ -82,6 +85,20 @@ async def test_speaks_the_real_api(provider: ElevenLabsProvider, fake: FakeEleve
             "speed": 1.0,
         },
     }
+
+
+async def test_concurrent_calls_spread_over_the_pool_and_release_it(
+    provider: ElevenLabsProvider, fake: FakeElevenLabs
+) -> None:
+    fake.latency = 0.2
+    fake.script = [503] * 5
+
+    await asyncio.gather(*(provider.synthesize(speech(f"call {i}"), deadline=soon()) for i in range(30)))
+
+    transport = provider._client._transport  # the one shared client's transport
+    assert isinstance(transport, ShardedTransport)
+    assert transport._busy == [0] * len(transport._busy), "every connection went back to its pool"
+    assert len(fake.tts_requests()) == 35
 
 
 async def test_429_twice_then_success_is_retried(provider: ElevenLabsProvider, fake: FakeElevenLabs) -> None:
