@@ -16,11 +16,16 @@ restarts.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
+import redis.exceptions
+
+from editai_common.errors import Unavailable
 from editai_common.media_store import MediaStore
 from editai_common.redis_client import KeySpace
 from services.tts.records import SpeechRecord
@@ -68,6 +73,24 @@ return 0
 """
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _redis_unavailable(method: Callable[_P, Coroutine[Any, Any, _R]]) -> Callable[_P, Coroutine[Any, Any, _R]]:
+    """A Redis outage is UNAVAILABLE for the caller (retry later), never an INTERNAL with a trace."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return await method(*args, **kwargs)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
+            message = "The tts cache (Redis) is unreachable; retry shortly."
+            raise Unavailable(message, reason="CACHE_UNAVAILABLE") from error
+
+    return wrapper
+
+
 class RedisSpeechCache:
     def __init__(self, redis: Any, keys: KeySpace, store: MediaStore, *, max_bytes: int) -> None:
         self._redis = redis
@@ -85,6 +108,7 @@ class RedisSpeechCache:
     def _index(self) -> list[str]:
         return [self._meta, self._sizes, self._total, self._lru]
 
+    @_redis_unavailable
     async def get(self, digest: str) -> SpeechRecord | None:
         """The cached record, touched as most recently used; None on a miss."""
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -100,6 +124,7 @@ class RedisSpeechCache:
             return None
         return record
 
+    @_redis_unavailable
     async def put(self, digest: str, record: SpeechRecord) -> int:
         """Indexes `record`, then evicts least recently used entries past the bound; returns how many."""
         victims = await self._put_script(
@@ -113,9 +138,11 @@ class RedisSpeechCache:
             log.info("cache evicted", extra={"entries": len(victims)})
         return len(victims)
 
+    @_redis_unavailable
     async def total_bytes(self) -> int:
         return int(await self._redis.get(self._total) or 0)
 
+    @_redis_unavailable
     async def try_lock(self, digest: str, ttl_seconds: float) -> str | None:
         """Claims the right to synthesize `digest` across replicas; the token unlocks it."""
         token = uuid.uuid4().hex
@@ -124,8 +151,10 @@ class RedisSpeechCache:
         )
         return token if claimed else None
 
+    @_redis_unavailable
     async def is_locked(self, digest: str) -> bool:
         return bool(await self._redis.exists(self._keys.key("cache", "fill", digest)))
 
+    @_redis_unavailable
     async def unlock(self, digest: str, token: str) -> None:
         await self._unlock_script(keys=[self._keys.key("cache", "fill", digest)], args=[token])

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from editai_common.errors import Unavailable
 from editai_common.media_store import LocalMediaStore
-from editai_common.redis_client import KeySpace
+from editai_common.redis_client import KeySpace, connect_redis
 from services.tts.cache import RedisSpeechCache
 from services.tts.providers.local_espeak import wav_bytes
 from services.tts.speech import ProviderName, SpeechAudio, SpeechRequest, VoiceInfo
@@ -196,3 +197,14 @@ async def test_the_last_caller_leaving_cancels_the_shared_work(
     provider.delay = 0.0
     again = await asyncio.wait_for(synthesizer.synthesize(synthesis_request(text="abandoned"), deadline=soon()), 2)
     assert not again.cache_hit
+
+
+async def test_an_unreachable_redis_is_unavailable_not_internal(tmp_path: Path) -> None:
+    unreachable = connect_redis("redis://127.0.0.1:9/0")  # discard port: nothing listens
+    synthesizer, _, _ = replica(unreachable, "editai-test-nowhere:", tmp_path, CountingProvider())
+    try:
+        with pytest.raises(Unavailable) as error:
+            await synthesizer.synthesize(synthesis_request(text="no cache"), deadline=soon())
+    finally:
+        await unreachable.aclose()
+    assert error.value.reason == "CACHE_UNAVAILABLE"
