@@ -7,6 +7,8 @@ EDITAI_PROGRESS_DB_TIMEOUT_MS        how long one Postgres call may wait for a c
 EDITAI_PROGRESS_HOT_TTL_SECONDS      how long an untouched job stays in Redis (604800 = 7 days)
 EDITAI_PROGRESS_PROBE_INTERVAL_MS    how often readiness probes Postgres (1000)
 EDITAI_PROGRESS_DB_POOL_SIZE         Postgres connections per process (4)
+EDITAI_PROGRESS_READ_CACHE_TTL_MS    how long this process answers a running job's reads from memory when
+                                     no change arrives (1000; 0 turns the in-process read cache off)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Settings:
     hot_ttl_seconds: int
     probe_interval_ms: int
     db_pool_size: int
+    read_cache_ttl_ms: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -45,4 +48,5 @@ class Settings:
             hot_ttl_seconds=env_int("EDITAI_PROGRESS_HOT_TTL_SECONDS", 7 * 24 * 3600, env, minimum=60),
             probe_interval_ms=env_int("EDITAI_PROGRESS_PROBE_INTERVAL_MS", 1000, env, minimum=50),
             db_pool_size=env_int("EDITAI_PROGRESS_DB_POOL_SIZE", 4, env, minimum=1),
+            read_cache_ttl_ms=env_int("EDITAI_PROGRESS_READ_CACHE_TTL_MS", 1000, env, minimum=0),
         )

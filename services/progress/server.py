@@ -17,6 +17,8 @@ from editai_common.redis_client import KeySpace
 from services.progress.adapters.postgres_store import PostgresProgressStore
 from services.progress.adapters.redis_hot_store import RedisHotStore
 from services.progress.config import Settings
+from services.progress.ports import HotStore
+from services.progress.read_cache import CachedHotStore, ReadCache
 from services.progress.readiness import DatabaseReadiness
 from services.progress.servicer import ProgressServicer
 from services.progress.tracker import ProgressTracker
@@ -28,6 +30,9 @@ DOMAIN = "progress.editai"
 MIGRATIONS = Path(__file__).parent / "migrations"
 SHUTDOWN_FLUSH_SECONDS = 5.0
 REDIS_CONNECTIONS = 32
+READ_CACHE_ENTRIES = 10_000
+# Finished jobs never change (a clear is fanned out), so their reads stay in memory longer.
+READ_CACHE_TERMINAL_TTL_SECONDS = 60.0
 
 
 async def serve(settings: Settings, stop_event: asyncio.Event | None = None) -> None:
@@ -60,7 +65,14 @@ async def serve(settings: Settings, stop_event: asyncio.Event | None = None) -> 
         readiness = DatabaseReadiness(durable.ping, report_readiness, settings.probe_interval_ms / 1000)
         write_behind = WriteBehind(durable, readiness, interval=settings.flush_interval_ms / 1000)
         keys = KeySpace(common.redis_prefix, "progress")
-        hot = RedisHotStore(client, listener, keys, ttl_seconds=settings.hot_ttl_seconds)
+        hot: HotStore = RedisHotStore(client, listener, keys, ttl_seconds=settings.hot_ttl_seconds)
+        if settings.read_cache_ttl_ms > 0:
+            cache = ReadCache(
+                max_entries=READ_CACHE_ENTRIES,
+                ttl=settings.read_cache_ttl_ms / 1000,
+                terminal_ttl=READ_CACHE_TERMINAL_TTL_SECONDS,
+            )
+            hot = CachedHotStore(hot, cache)
         tracker = ProgressTracker(hot, durable, write_behind, readiness, WatchHub())
         ctx.add(SERVICE_NAME, progress_pb2_grpc.add_ProgressServiceServicer_to_server, ProgressServicer(tracker))
 
