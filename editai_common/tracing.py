@@ -5,7 +5,7 @@ the gateway's HTTP request through every gRPC hop (and appear as `trace_id` in t
 JSON logs). Exporting spans is optional and off by default:
 
     EDITAI_OTEL_EXPORTER=none      (default) spans are made and dropped
-    EDITAI_OTEL_EXPORTER=console   spans printed as JSON on stderr
+    EDITAI_OTEL_EXPORTER=console   spans printed as JSON on stderr, one line each
     EDITAI_OTEL_EXPORTER=otlp      OTLP/gRPC to OTEL_EXPORTER_OTLP_ENDPOINT; needs the optional
                                    package opentelemetry-exporter-otlp-proto-grpc (not in the base
                                    image: `pip install opentelemetry-exporter-otlp-proto-grpc==1.45.2`)
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -56,7 +57,9 @@ def configure_tracing(service: str, env: Mapping[str, str]) -> TracerProvider:
         _configured = provider
         return provider
     if exporter_name == "console":
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        # One line per span on stderr, beside the JSON logs (stdout carries the `serving` line).
+        exporter = ConsoleSpanExporter(out=sys.stderr, formatter=lambda span: span.to_json(indent=None) + "\n")
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
     elif exporter_name == "otlp":
         try:
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter

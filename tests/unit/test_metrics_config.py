@@ -62,3 +62,23 @@ async def test_ffmpeg_runs_are_timed_by_outcome() -> None:
 
 def test_a_hyphenated_service_name_reads_an_underscored_variable() -> None:
     assert metrics_port_from_env("render-worker", 50051, {"EDITAI_RENDER_WORKER_METRICS_PORT": "9200"}) == 9200
+
+
+def test_otlp_export_needs_its_package_or_says_which(monkeypatch: pytest.MonkeyPatch) -> None:
+    import editai_common.tracing as tracing
+
+    try:
+        import opentelemetry.exporter.otlp.proto.grpc  # noqa: F401
+
+        installed = True
+    except ImportError:
+        installed = False
+    monkeypatch.setattr(tracing, "_configured", None)
+    monkeypatch.setattr(tracing.trace, "set_tracer_provider", lambda provider: None)  # keep the process's own
+    if not installed:
+        with pytest.raises(ConfigError, match="opentelemetry-exporter-otlp-proto-grpc"):
+            configure_tracing("render", {"EDITAI_OTEL_EXPORTER": "otlp"})
+    else:
+        provider = configure_tracing("render", {"EDITAI_OTEL_EXPORTER": "otlp"})
+        provider.shutdown()
+    monkeypatch.setattr(tracing, "_exporting", False)
