@@ -239,3 +239,19 @@ async def test_two_replicas_share_the_cache_and_synthesize_once(
     assert len(fake.tts_requests()) == 1
     assert len({r.audio_key for r in replies}) == 1
     assert (await synthesize(second, "One voice for every replica.")).cache_hit
+
+
+async def test_the_rpc_deadline_bounds_upstream_retries(
+    start_service: StartService, fake: FakeElevenLabs, stub: Stub
+) -> None:
+    client = stub(start_tts(start_service, fake, keys=GOOD_KEY))
+    fake.latency = 0.0
+    fake.fail_with = 503
+    fake.retry_after = "0.3"
+
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await client.Synthesize(tts_pb2.SynthesizeRequest(text="Out of time."), timeout=0.45)
+    await asyncio.sleep(1.0)
+
+    assert error.value.code() in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE)
+    assert len(fake.tts_requests()) == 2, "no attempt starts after the caller's deadline"
