@@ -6,9 +6,9 @@ JSON logs). Exporting spans is optional and off by default:
 
     EDITAI_OTEL_EXPORTER=none      (default) spans are made and dropped
     EDITAI_OTEL_EXPORTER=console   spans printed as JSON on stderr, one line each
-    EDITAI_OTEL_EXPORTER=otlp      OTLP/gRPC to OTEL_EXPORTER_OTLP_ENDPOINT; needs the optional
-                                   package opentelemetry-exporter-otlp-proto-grpc (not in the base
-                                   image: `pip install opentelemetry-exporter-otlp-proto-grpc==1.45.2`)
+    EDITAI_OTEL_EXPORTER=otlp      OTLP/gRPC to OTEL_EXPORTER_OTLP_ENDPOINT; needs the `otlp` extra
+                                   (opentelemetry-exporter-otlp-proto-grpc), which the image installs;
+                                   locally `.venv/bin/pip install -e ".[otlp]"`
 
 Small interceptors rather than opentelemetry-instrumentation-grpc: they are the
 same few lines, work with the grpc.aio interceptor chain already in place and pull
