@@ -38,7 +38,17 @@ class GatewayStack:
 def start_gateway_stack(
     start_service: StartService, data_dir: Path, backends: tuple[str, ...] = ("progress", "render"), **env: str
 ) -> GatewayStack:
-    processes = {name: start_service(name) for name in backends}
+    """Starts `backends` (render reports to progress, calls tts when started) and the gateway in front."""
+    processes: dict[str, ServiceProcess] = {}
+    for name in ("progress", "tts"):
+        if name in backends:
+            processes[name] = start_service(name)
+    if "render" in backends:
+        processes["render"] = start_service(
+            "render",
+            EDITAI_PROGRESS_ADDR=processes["progress"].address if "progress" in processes else "127.0.0.1:9",
+            EDITAI_TTS_ADDR=processes["tts"].address if "tts" in processes else "127.0.0.1:9",
+        )
     addresses = {f"EDITAI_{name.upper()}_ADDR": p.address for name, p in processes.items()}
     gateway = start_service("gateway", **{"EDITAI_JWT_SECRET": JWT_SECRET, **addresses, **env})
     return GatewayStack(gateway=gateway, backends=processes, media_dir=data_dir / "media")
