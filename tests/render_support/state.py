@@ -23,11 +23,14 @@ def leases(database_url: str) -> int:
 
 
 def redis_state(redis_url: str, prefix: str) -> dict[str, object]:
-    """Every key under the render prefix with what it holds (the job stream's length and pending count)."""
+    """Every render key (`<prefix>render:*`) with what it holds (the job stream's length and pending count).
+
+    Other services' keys (progress's hot view, tts's cache) are theirs, bounded by their own TTLs.
+    """
     client = redis.Redis.from_url(redis_url)
     try:
         found: dict[str, object] = {}
-        for raw in client.scan_iter(match=f"{prefix}*", count=1000):
+        for raw in client.scan_iter(match=f"{prefix}render:*", count=1000):
             key = raw.decode()
             kind = client.type(raw).decode()
             if kind == "stream":
