@@ -57,6 +57,8 @@ class SpeechAudio:
     characters: tuple[CharacterTiming, ...]
     # Known exactly for PCM; None when it must be measured from the encoded audio.
     duration_seconds: float | None = None
+    # The provider's canonical id of the voice used, when it differs from the one asked for.
+    voice_id: str | None = None
 
 
 @dataclass(frozen=True)

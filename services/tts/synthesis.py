@@ -247,7 +247,7 @@ class Synthesizer:
             characters=rounded(characters),
             provider=provider.name,
             model_id=speech.model_id,
-            voice_id=speech.voice_id,
+            voice_id=produced.voice_id or speech.voice_id,
             size_bytes=await self._store.size(key),
             trim_stats=stats,
         )

@@ -220,9 +220,13 @@ class LocalEspeakProvider:
     async def _voice_table(self) -> dict[str, EngineVoice]:
         if self._voices is None:
             table: dict[str, EngineVoice] = {}
-            for voice in await self._run(self._engine.voices):
-                for alias in (voice.identifier.lower(), voice.name.lower(), voice.language):
+            voices: list[EngineVoice] = await self._run(self._engine.voices)
+            for voice in voices:
+                for alias in (voice.language, voice.identifier.lower(), voice.name.lower()):
                     table.setdefault(alias, voice)
+            # Then bare codes by file name, so "en" is gmw/en (and not the first voice that speaks some en).
+            for voice in voices:
+                table.setdefault(voice.identifier.rsplit("/", 1)[-1].lower(), voice)
             self._voices = table
         return self._voices
 
@@ -247,6 +251,7 @@ class LocalEspeakProvider:
             sample_rate=output.sample_rate,
             characters=tuple(characters),
             duration_seconds=duration,
+            voice_id=voice.language,
         )
 
     async def list_voices(self, *, deadline: float) -> list[VoiceInfo]:
