@@ -128,3 +128,23 @@ async def test_killed_worker_job_is_retried_elsewhere_with_a_higher_token(
     assert details_from_rpc_error(refused.value).reason == "STALE_FENCING_TOKEN"
     await render.CancelJob(job_id=job.id)
     assert survivor.is_running()
+
+
+async def test_a_job_past_its_deadline_fails_and_frees_its_project(
+    start_render: Callable[..., ServiceProcess],
+    grpc_channel_factory: Callable[[str], grpc.aio.Channel],
+    data_dir: Path,
+) -> None:
+    """Guarantee 5 (nothing stays processing forever): a job still running at its deadline
+    (EDITAI_RENDER_JOB_TIMEOUT_SECONDS) is stopped and fails JOB_TIMEOUT; the project is free again."""
+    service = start_render(EDITAI_RENDER_JOB_TIMEOUT_SECONDS="3")
+    render = Render(grpc_channel_factory(service.address), f"deadline-{uuid.uuid4().hex[:8]}")
+    key = await put_video(data_dir, "uploads/long.mp4", seconds=30)
+    project = await render.new_project("slow", target_duration=30)
+    job = (await render.GenerateRawClips(project_id=project.id, video_key=key, variant_count=3)).job
+
+    done = await render.wait_job(job.id, within=20)
+
+    assert done.status == render_pb2.JOB_STATUS_FAILED
+    assert done.error_reason in {"JOB_TIMEOUT", "FFMPEG_TIMEOUT"}, done.error_reason
+    assert (await render.GetProject(project_id=project.id)).project.active_job_id == ""
