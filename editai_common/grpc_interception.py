@@ -45,8 +45,9 @@ def metadata_dict(pairs: Any) -> dict[str, str]:
     """Text metadata as a dict (binary `-bin` entries and repeats beyond the first are ignored)."""
     found: dict[str, str] = {}
     for key, value in pairs or ():
-        if isinstance(value, str) and key not in found:
-            found[key.lower()] = value
+        name = key.lower()
+        if isinstance(value, str) and name not in found:
+            found[name] = value
     return found
 
 

@@ -231,6 +231,8 @@ def render_latest() -> tuple[bytes, str]:
 # --- the gateway's HTTP metrics -------------------------------------------------------------------
 
 UNMATCHED_ROUTE = "unmatched"  # 404s for arbitrary paths must not create a series each
+_QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+http_log = logging.getLogger("editai.http")
 
 
 class HttpMetricsMiddleware:
@@ -262,5 +264,11 @@ class HttpMetricsMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or UNMATCHED_ROUTE
             method = scope.get("method", "")
+            elapsed = time.perf_counter() - started
             HTTP_REQUESTS.labels(method=method, route=template, status=str(status)).inc()
-            HTTP_REQUEST_SECONDS.labels(method=method, route=template).observe(time.perf_counter() - started)
+            HTTP_REQUEST_SECONDS.labels(method=method, route=template).observe(elapsed)
+            # Like "rpc finished": failures at INFO, routine answers (and probes/scrapes) at DEBUG.
+            level = logging.INFO if status >= 400 and template not in _QUIET_ROUTES else logging.DEBUG
+            if http_log.isEnabledFor(level):
+                fields = {"method": method, "route": template, "status": status}
+                http_log.log(level, "http finished", extra={**fields, "duration_ms": round(elapsed * 1000, 3)})

@@ -76,3 +76,12 @@ async def test_metrics_endpoint_serves_prometheus_text(app: FastAPI) -> None:
     assert reply.status_code == 200
     assert reply.headers["content-type"].startswith("text/plain")
     assert "# HELP editai_http_requests_total" in reply.text
+
+
+async def test_a_failed_request_is_logged_once(app: FastAPI, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="editai.http")
+    async with client_for(app) as client:
+        await client.get("/no/such/route", headers={"X-Request-Id": "lost-1"})
+    finished = [r for r in caplog.records if r.getMessage() == "http finished"]
+    assert len(finished) == 1
+    assert (finished[0].route, finished[0].status) == ("unmatched", 404)  # type: ignore[attr-defined]
