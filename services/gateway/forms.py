@@ -19,11 +19,11 @@ M = TypeVar("M", bound=BaseModel)
 
 PresetName = Literal["tiktok", "instagram_reels", "youtube_shorts", "facebook_reels", "instagram_story", "generic"]
 VariantCount = Annotated[int, Field(ge=1, le=10)]
-Seconds = Annotated[float, Field(gt=0, le=3600)]
+Seconds = Annotated[float, Field(ge=1, le=600)]
 
 
 class CreateProjectBody(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     description: str = Field("", max_length=5000)
     target_duration: Seconds | None = None
 
@@ -37,7 +37,7 @@ class GenerateFromSegmentsBody(BaseModel):
 
 class CreateSegmentBody(BaseModel):
     source_video_id: str = Field(min_length=1, max_length=128)
-    start_time: float = Field(ge=0)
+    start_time: float = Field(ge=0, le=24 * 3600)
     end_time: float = Field(gt=0)
     keywords: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
 
@@ -54,7 +54,7 @@ class ProjectSegmentsBody(BaseModel):
 
 class ClipContentBody(BaseModel):
     tts_text: str | None = Field(None, max_length=5000)
-    srt_content: str | None = Field(None, max_length=1_000_000)
+    srt_content: str | None = Field(None, max_length=200_000)
     subtitle_settings: SubtitleSettings | None = None
 
 
@@ -86,7 +86,7 @@ class TtsForm(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    text: str = Field(min_length=1, max_length=5000)
+    text: str = Field(min_length=1, max_length=5000, pattern=r"\S")
     voice_id: str = Field("", max_length=100)
     provider: Literal["", "elevenlabs", "local"] = ""
     model_id: str = Field("", max_length=100)
