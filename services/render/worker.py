@@ -130,7 +130,11 @@ class Worker:
             # Left pending in the stream: XAUTOCLAIM hands it to a worker again later.
             log.exception("claiming a job failed", extra={"job_id": job_id})
             return
-        await self.queue.done(delivery)
+        try:
+            await self.queue.done(delivery)
+        except Exception as error:
+            # Harmless: a redelivered entry finds the job claimed and is dropped then.
+            log.warning("acknowledging a delivery failed", extra={"job_id": job_id, "error": str(error)})
         if job is not None:
             with log_context(job_id=job.id, project_id=job.project_id, fencing_token=job.fencing_token):
                 await self._run_attempt(job)
@@ -164,8 +168,10 @@ class Worker:
             await self._succeed(attempt, outcome)
         finally:
             keeper.cancel()
-            self.running.pop(job.id, None)
-            await asyncio.to_thread(shutil.rmtree, workdir, True)
+            try:
+                await asyncio.to_thread(shutil.rmtree, workdir, True)
+            finally:
+                self.running.pop(job.id, None)
 
     async def _pipeline(self, attempt: Attempt) -> JobOutcome:
         pipeline = self.pipelines.get(attempt.job.type)
