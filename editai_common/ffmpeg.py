@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from editai_common.errors import DeadlineExceeded, InvalidArgument
+from editai_common.metrics import observe_ffmpeg
 
 log = logging.getLogger("editai.ffmpeg")
 
@@ -97,13 +98,27 @@ async def run_ffmpeg(
     expected_seconds: float | None = None,
     on_progress: ProgressCallback | None = None,
     loglevel: str = "error",
+    operation: str = "ffmpeg",
 ) -> FfmpegRun:
     """Runs `ffmpeg <args>`; raises FfmpegFailed, DeadlineExceeded, or CancelledError.
 
     `time_limit` bounds the run in seconds (take it from the job or RPC deadline).
 
     `expected_seconds` is the output duration the progress fraction is measured against.
+
+    `operation` names the run in the `editai_ffmpeg_seconds{operation, outcome}` metric.
     """
+    with observe_ffmpeg(operation):
+        return await _run_ffmpeg(args, time_limit, expected_seconds, on_progress, loglevel)
+
+
+async def _run_ffmpeg(
+    args: Sequence[str | Path],
+    time_limit: float,
+    expected_seconds: float | None,
+    on_progress: ProgressCallback | None,
+    loglevel: str,
+) -> FfmpegRun:
     command = [
         ffmpeg_executable(),
         "-hide_banner",
