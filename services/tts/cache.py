@@ -11,11 +11,14 @@ Adding an entry and evicting the least recently used ones past the size bound is
 one Lua script, so replicas never double-count or evict the same entry twice. The
 audio files of evicted entries are deleted afterwards; a hit whose file is gone is
 dropped from the index and counts as a miss. Redis keeps the index across service
-restarts.
+restarts; each record is also stored as `tts/<digest>.json` beside its audio, so
+an index Redis lost is rebuilt: lazily on a miss, and wholesale at start when the
+index is gone (`reconcile`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -28,7 +31,7 @@ import redis.exceptions
 from editai_common.errors import Unavailable
 from editai_common.media_store import MediaStore
 from editai_common.redis_client import KeySpace
-from services.tts.records import SpeechRecord
+from services.tts.records import CACHE_FOLDER, SpeechRecord, sidecar_key
 
 log = logging.getLogger("editai.tts.cache")
 
@@ -47,6 +50,7 @@ while current > max_bytes do
   if #oldest == 0 or oldest[1] == digest then break end
   local victim = oldest[1]
   local victim_size = tonumber(redis.call('HGET', sizes, victim) or '0')
+  table.insert(victims, victim)
   table.insert(victims, redis.call('HGET', meta, victim) or '')
   redis.call('ZREM', lru, victim)
   redis.call('HDEL', meta, victim)
@@ -116,7 +120,7 @@ class RedisSpeechCache:
             pipe.zadd(self._lru, {digest: time.time()}, xx=True)
             raw, _ = await pipe.execute()
         if raw is None:
-            return None
+            return await self._recover(digest)
         record = SpeechRecord.from_json(raw)
         if not await self._store.exists(record.audio_key):
             log.warning("cached audio missing; forgetting the entry", extra={"digest": digest})
@@ -126,17 +130,62 @@ class RedisSpeechCache:
 
     @_redis_unavailable
     async def put(self, digest: str, record: SpeechRecord) -> int:
-        """Indexes `record`, then evicts least recently used entries past the bound; returns how many."""
+        """Stores the record beside its audio, indexes it, evicts LRU entries past the bound; returns how many."""
+        async with self._store.writer(sidecar_key(digest)) as writer:
+            await writer.write(record.to_json().encode())
+        return await self._index_record(digest, record, time.time())
+
+    async def _index_record(self, digest: str, record: SpeechRecord, last_used: float) -> int:
         victims = await self._put_script(
             keys=self._index(),
-            args=[digest, record.to_json(), record.size_bytes, time.time(), self.max_bytes],
+            args=[digest, record.to_json(), record.size_bytes, last_used, self.max_bytes],
         )
-        for raw in victims:
+        # The script answers digest, record, digest, record, ...
+        evicted = list(zip(victims[::2], victims[1::2], strict=True))
+        for victim, raw in evicted:
+            await self._store.delete(sidecar_key(victim.decode() if isinstance(victim, bytes) else victim))
             if raw:
                 await self._store.delete(SpeechRecord.from_json(raw).audio_key)
-        if victims:
-            log.info("cache evicted", extra={"entries": len(victims)})
-        return len(victims)
+        if evicted:
+            log.info("cache evicted", extra={"entries": len(evicted)})
+        return len(evicted)
+
+    async def _read_sidecar(self, digest: str) -> SpeechRecord | None:
+        path = self._store.local_path(sidecar_key(digest))
+        try:
+            record = SpeechRecord.from_json(await asyncio.to_thread(path.read_bytes))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return record if await self._store.exists(record.audio_key) else None
+
+    async def _recover(self, digest: str) -> SpeechRecord | None:
+        """An entry on disk that Redis forgot (Redis lost its data): index it again and use it."""
+        record = await self._read_sidecar(digest)
+        if record is not None:
+            await self._index_record(digest, record, time.time())
+            log.info("cache entry re-indexed from the media store", extra={"digest": digest})
+        return record
+
+    @_redis_unavailable
+    async def reconcile(self) -> int:
+        """At start: when Redis has no index at all, rebuild it from the media store so the
+        size bound holds again (last use = file time). Returns the entries indexed."""
+        if await self._redis.exists(self._total):
+            return 0
+        folder = self._store.local_path(CACHE_FOLDER)
+
+        def sidecars() -> list[tuple[float, str]]:
+            if not folder.is_dir():
+                return []
+            return sorted((p.stat().st_mtime, p.stem) for p in folder.glob("*.json"))
+
+        indexed = 0
+        for mtime, digest in await asyncio.to_thread(sidecars):
+            record = await self._read_sidecar(digest)
+            if record is not None:
+                await self._index_record(digest, record, mtime)
+                indexed += 1
+        return indexed
 
     @_redis_unavailable
     async def total_bytes(self) -> int:

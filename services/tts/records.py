@@ -9,6 +9,18 @@ from services.tts.speech import ProviderName
 from services.tts.timings import CharacterTiming, WordTiming, words_from_characters
 from services.tts.trimming import TrimStats
 
+# Media store folder of the cache: `tts/<digest>.<mp3|wav>` and `tts/<digest>.json`.
+CACHE_FOLDER = "tts"
+
+
+def audio_key(digest: str, extension: str) -> str:
+    return f"{CACHE_FOLDER}/{digest}.{extension}"
+
+
+def sidecar_key(digest: str) -> str:
+    """The record (timings, stats) kept next to the audio, so the index can be rebuilt."""
+    return f"{CACHE_FOLDER}/{digest}.json"
+
 
 @dataclass(frozen=True)
 class SpeechRecord:

@@ -46,6 +46,9 @@ async def serve(settings: Settings) -> None:
         cache = RedisSpeechCache(
             redis, KeySpace(settings.common.redis_prefix, "tts"), store, max_bytes=settings.cache_max_bytes
         )
+        reindexed = await cache.reconcile()
+        if reindexed:
+            log.info("tts cache index rebuilt from the media store", extra={"entries": reindexed})
         synthesizer = Synthesizer(providers, default, cache, store, noise_db=settings.silence_noise_db)
         servicer = TtsServicer(synthesizer, default_timeout_seconds=settings.request_timeout_seconds)
         ctx.add(SERVICE_NAME, tts_pb2_grpc.add_TtsServiceServicer_to_server, servicer)

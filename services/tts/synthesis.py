@@ -32,7 +32,7 @@ from editai_common.media_store import MediaStore
 from editai_common.metrics import TTS_CACHE_HITS, TTS_CACHE_MISSES
 from services.tts import audio
 from services.tts.errors import ProviderNotConfigured
-from services.tts.records import SpeechRecord
+from services.tts.records import SpeechRecord, audio_key
 from services.tts.speech import ProviderName, SpeechProvider, SpeechRequest, VoiceInfo
 from services.tts.timings import monotonic, rounded
 from services.tts.trimming import TrimOptions
@@ -207,7 +207,7 @@ class Synthesizer:
         deadline: float,
     ) -> SpeechRecord:
         produced = await provider.synthesize(speech, deadline=deadline)
-        key = f"tts/{digest}.{produced.extension}"
+        key = audio_key(digest, produced.extension)
         stats = None
         if trimming is None:
             async with self._store.writer(key) as writer:

@@ -4,6 +4,7 @@ size bound, single-flight within a process and across replicas."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from editai_common.media_store import LocalMediaStore
 from editai_common.redis_client import KeySpace, connect_redis
 from services.tts.cache import RedisSpeechCache
 from services.tts.providers.local_espeak import wav_bytes
+from services.tts.records import SpeechRecord, sidecar_key
 from services.tts.speech import ProviderName, SpeechAudio, SpeechRequest, VoiceInfo
 from services.tts.synthesis import Synthesizer
 from services.tts.timings import CharacterTiming
@@ -208,3 +210,50 @@ async def test_an_unreachable_redis_is_unavailable_not_internal(tmp_path: Path) 
     finally:
         await unreachable.aclose()
     assert error.value.reason == "CACHE_UNAVAILABLE"
+
+
+def digest_of(record: SpeechRecord) -> str:
+    return record.audio_key.rsplit("/", 1)[-1].split(".", 1)[0]
+
+
+async def forget_index(redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    """What a Redis that lost its data (restart without persistence, failover) looks like."""
+    keys = [key async for key in redis_client.scan_iter(match=f"{redis_prefix}*")]
+    if keys:
+        await redis_client.delete(*keys)
+
+
+async def test_entries_survive_redis_losing_its_data(
+    redis_client: aioredis.Redis, redis_prefix: str, tmp_path: Path
+) -> None:
+    provider = CountingProvider()
+    synthesizer, cache, _ = replica(redis_client, redis_prefix, tmp_path, provider)
+    first = await synthesizer.synthesize(synthesis_request(text="remember me"), deadline=soon())
+    await forget_index(redis_client, redis_prefix)
+
+    again = await synthesizer.synthesize(synthesis_request(text="remember me"), deadline=soon())
+
+    assert again.cache_hit and again.record == first.record
+    assert provider.calls == ["remember me"]
+    assert await cache.total_bytes() == ENTRY_BYTES
+
+
+async def test_a_lost_index_is_rebuilt_at_start_so_the_bound_holds(
+    redis_client: aioredis.Redis, redis_prefix: str, tmp_path: Path
+) -> None:
+    provider = CountingProvider()
+    synthesizer, _, store = replica(redis_client, redis_prefix, tmp_path, provider, max_bytes=int(2.5 * ENTRY_BYTES))
+    made = [await synthesizer.synthesize(synthesis_request(text=f"entry {i}"), deadline=soon()) for i in range(2)]
+    await forget_index(redis_client, redis_prefix)
+    older = time.time() - 60
+    os.utime(tmp_path / sidecar_key(digest_of(made[0].record)), (older, older))
+
+    _, restarted, _ = replica(redis_client, redis_prefix, tmp_path, provider, max_bytes=int(2.5 * ENTRY_BYTES))
+    assert await restarted.reconcile() == 2
+    assert await restarted.reconcile() == 0  # only when the index is gone
+    assert await restarted.total_bytes() == 2 * ENTRY_BYTES
+    third = await synthesizer.synthesize(synthesis_request(text="entry 2"), deadline=soon())
+
+    assert not await store.exists(made[0].record.audio_key), "the oldest rebuilt entry is evicted"
+    assert not (tmp_path / sidecar_key(digest_of(made[0].record))).exists()
+    assert await store.exists(made[1].record.audio_key) and await store.exists(third.record.audio_key)
