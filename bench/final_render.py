@@ -33,7 +33,8 @@ ROUNDS = 5
 # Why each ffmpeg pass of the pipeline exists.
 PASS_REASONS = {
     "loudness measurement": "two-pass loudnorm: the integrated loudness of the whole mix must be known before one "
-    "linear gain can hit −14 LUFS without dynamic compression; audio only, so it is cheap",
+    "linear gain can hit −14 LUFS without dynamic compression; audio only, so it is cheap (xN: peaky speech "
+    "gets gain + peak limiter, and each extra audio-only pass re-measures to correct the gain)",
     "render": "the one decode + encode: fit, filters, subtitles, mix, loudnorm (linear), preset, faststart",
 }
 
@@ -123,7 +124,9 @@ async def _run() -> None:
               f"hand-written single-pass {hand_loudness.integrated_lufs:.1f} LUFS")  # fmt: skip
         print("pipeline passes:")
         for name, seconds in passes.items():
-            print(f"  {name:<22} median {statistics.median(seconds):5.2f} s — {PASS_REASONS.get(name, '')}")
+            print(
+                f"  {name:<22} median {statistics.median(seconds):5.2f} s — {PASS_REASONS.get(name.split(' x')[0], '')}"
+            )
 
 
 def main() -> None:

@@ -131,3 +131,26 @@ async def test_a_subtitle_path_with_filtergraph_characters_still_works(tmp_path:
     await render_final(render, store, "odd.mp4", time_limit=60)
 
     assert probe_output(store.local_path("odd.mp4")).width == 1080
+
+
+async def test_peaky_speech_still_lands_on_the_loudness_target(tmp_path: Path, store: LocalMediaStore) -> None:
+    """Short loud bursts (like speech): one linear gain would clip, so the limiter path runs."""
+    source = await make_video(tmp_path / "source.mp4", seconds=3.0)
+    bursts = await make_audio(
+        tmp_path / "bursts.wav",
+        seconds=3.0,
+        expression="0.06*sin(2*PI*200*t)+0.85*sin(2*PI*1500*t)*lt(mod(t,0.25),0.004)",
+    )
+    render = FinalRender(
+        pieces=fit_video([SourceRange(source, 0, 3.0)], [], 3.0),
+        duration=3.0,
+        preset=preset_named("generic"),
+        voiceover=bursts,
+    )
+
+    result = await render_final(render, store, "peaky.mp4", time_limit=60)
+
+    assert "limiter" in result.passes[0][0]
+    loudness = await measure_loudness(store.local_path("peaky.mp4"))
+    assert loudness.integrated_lufs == pytest.approx(-14.0, abs=1.0)
+    assert loudness.true_peak_dbtp <= -1.0

@@ -103,3 +103,17 @@ def test_fit_video_loops_as_a_last_resort() -> None:
     pieces = fit_video([clip], [], 7.5)
 
     assert [(p.start, p.end, p.offset) for p in pieces] == [(0, 3, 0.0), (0, 3, 3.0), (0, 1.5, 6.0)]
+
+
+@pytest.mark.timeout(5)
+def test_a_tiny_remainder_never_stalls_filling_and_is_absorbed() -> None:
+    # 3.95 s + a 0.05 s remainder: shorter than a piece may be.
+    start = SourceRange(SRC, 0.05, 4.0, label="tail")
+    whole = SourceRange(SRC, 0.0, 4.0, label="whole")
+
+    pieces = fit_video([start], [whole], 4.0)
+
+    assert pieces_duration(pieces) == pytest.approx(4.0)
+    assert [p.range.label for p in pieces] == ["tail", "whole"]
+    assert pieces[-1].duration == pytest.approx(0.05)
+

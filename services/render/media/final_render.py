@@ -1,10 +1,13 @@
 """The final render: pieces of video + voiceover + subtitles → a finished clip.
 
-Two ffmpeg passes, and the reason for each:
+Two ffmpeg passes (three for peaky audio), and the reason for each:
 
 1. loudness measurement (audio only): two-pass loudnorm needs the integrated
    loudness of the whole mix before it can apply one linear gain; this pass decodes
    audio only and costs a few percent of the encode.
+1b. only when that gain would push peaks over −1.5 dBTP (typical of speech): one or
+   two more audio-only passes measure the mix after gain + peak limiter, to correct
+   the gain until the target is met.
 2. the render: every piece scaled/cropped to 1080x1920 and joined, picture filters,
    subtitles burned with libass, voiceover mixed (over the ducked or quieted source
    when asked), linear loudnorm with the measured values, the preset's encode and
@@ -26,7 +29,7 @@ from editai_common.ffmpeg import ProgressCallback, run_ffmpeg
 from editai_common.media_store import MediaStore
 from services.render.media.filtergraph import escape_path
 from services.render.media.filters import VideoFilters
-from services.render.media.loudness import LoudnormMeasurement, loudnorm_filter, measure_loudnorm
+from services.render.media.loudness import plan_loudness
 from services.render.media.normalize import FrameFit
 from services.render.media.presets import RenderPreset
 from services.render.media.segments import (
@@ -120,16 +123,9 @@ def _video_graph(render: FinalRender) -> str:
     return f"{video_concat_graph(render.pieces, render.preset, fit=render.fit)};[vcat]{','.join(chain)}[vout]"
 
 
-def render_command(
-    render: FinalRender, output: Path, measured: LoudnormMeasurement | None, *, normalise: bool = True
-) -> list[str]:
-    """The ffmpeg arguments of the render pass (measured=None → single-pass loudnorm;
-    `normalise=False` keeps the audio as it is, for a silent programme)."""
-    loudnorm = (
-        loudnorm_filter(render.preset.loudness, measured, render.preset.sample_rate)
-        if normalise
-        else f"aresample={render.preset.sample_rate}"
-    )
+def render_command(render: FinalRender, output: Path, loudness_chain: str) -> list[str]:
+    """The ffmpeg arguments of the render pass, `loudness_chain` normalising the mix."""
+    loudnorm = loudness_chain
     graph = ";".join(
         (_video_graph(render), _audio_mix_graph(render), f"[mix]{loudnorm},atrim=0:{render.duration:.3f}[aout]")
     )
@@ -163,21 +159,23 @@ async def render_final(
     passes: list[tuple[str, float]] = []
 
     started = time.monotonic()
-    normalise = True
-    measured: LoudnormMeasurement | None = None
+    preset = render.preset
     try:
-        measured = await measure_loudnorm(
+        plan = await plan_loudness(
             _inputs(render, audio_only=True),
             _audio_mix_graph(render, audio_only=True),
-            render.preset.loudness,
+            preset.loudness,
+            sample_rate=preset.sample_rate,
             time_limit=time_limit,
         )
+        chain, measure_passes = plan.chain, plan.passes
     except InvalidArgument as error:
         # A silent voiceover is an error; a silent source (no voiceover) simply stays silent.
         if error.reason != "SILENT_AUDIO" or render.voiceover is not None:
             raise
-        normalise = False
-    passes.append(("loudness measurement", time.monotonic() - started))
+        chain, measure_passes = f"aresample={preset.sample_rate}", 1
+    name = "loudness measurement" if measure_passes == 1 else f"loudness measurement x{measure_passes} (limiter)"
+    passes.append((name, time.monotonic() - started))
     if on_progress is not None:
         await on_progress(_MEASURE_SHARE)
 
@@ -188,7 +186,7 @@ async def render_final(
     started = time.monotonic()
     async with store.temp_path(output_key) as partial:
         await run_ffmpeg(
-            render_command(render, partial, measured, normalise=normalise),
+            render_command(render, partial, chain),
             time_limit=max(1.0, deadline - time.monotonic()),
             expected_seconds=render.duration,
             on_progress=render_progress,

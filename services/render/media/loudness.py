@@ -76,11 +76,17 @@ def loudnorm_filter(target: LoudnessTarget, measured: LoudnormMeasurement | None
 
 
 async def measure_loudnorm(
-    input_args: Sequence[str | Path], audio_graph: str, target: LoudnessTarget, *, time_limit: float
+    input_args: Sequence[str | Path],
+    audio_graph: str,
+    target: LoudnessTarget,
+    *,
+    time_limit: float,
+    chain: str = "anull",
 ) -> LoudnormMeasurement:
-    """Run the measurement pass over `audio_graph` (a filter_complex ending in `[mix]`)."""
+    """Run a measurement pass over `audio_graph` (a filter_complex ending in `[mix]`),
+    after `chain` when given."""
     run = await run_ffmpeg(
-        [*input_args, "-filter_complex", f"{audio_graph};[mix]{measure_filter(target)}[measured]",
+        [*input_args, "-filter_complex", f"{audio_graph};[mix]{chain},{measure_filter(target)}[measured]",
          "-map", "[measured]", "-vn", "-f", "null", "-"],
         time_limit=time_limit,
         loglevel="info",
@@ -89,6 +95,72 @@ async def measure_loudnorm(
     if not math.isfinite(measured.input_i) or measured.input_i < SILENCE_LUFS:
         raise InvalidArgument("The audio is silent; there is nothing to normalise.", reason="SILENT_AUDIO")
     return measured
+
+
+def linear_gain_fits(measured: LoudnormMeasurement, target: LoudnessTarget) -> bool:
+    """Whether one linear gain reaches the target without pushing peaks over the ceiling."""
+    gain = target.integrated_lufs - measured.input_i
+    return measured.input_tp + gain <= target.true_peak_dbtp
+
+
+_MAX_LIMITER_PASSES = 3
+_LOUDNESS_TOLERANCE_LU = 0.3
+# Headroom under the true-peak ceiling for the limiter: it limits 4x-oversampled
+# sample peaks, a close stand-in for true peaks; AAC encoding adds a little.
+_LIMITER_MARGIN_DB = 0.5
+
+
+def limiter_chain(gain_db: float, target: LoudnessTarget, sample_rate: int) -> str:
+    """Gain, then a peak limiter at the ceiling (oversampled), back at the output rate."""
+    ceiling = 10 ** ((target.true_peak_dbtp - _LIMITER_MARGIN_DB) / 20)
+    return (
+        f"volume={gain_db:.2f}dB,aresample=192000,"
+        f"alimiter=limit={ceiling:.4f}:attack=2:release=20:level=disabled,aresample={sample_rate}"
+    )
+
+
+@dataclass(frozen=True)
+class LoudnessPlan:
+    """The chain that brings the mix to the target, and the measurement passes it took."""
+
+    chain: str
+    passes: int
+    limited: bool
+
+
+async def plan_loudness(
+    input_args: Sequence[str | Path],
+    audio_graph: str,
+    target: LoudnessTarget,
+    *,
+    sample_rate: int,
+    time_limit: float,
+) -> LoudnessPlan:
+    """Measure the mix and choose how to normalise it.
+
+    Usually one linear gain does it (loudnorm's second pass with `linear=true`). Speech
+    is peaky: when that gain would push peaks over the ceiling, loudnorm would silently
+    fall back to its dynamic mode, which misses the target on short clips. Instead the
+    mix gets the gain plus a peak limiter, a second audio-only pass measures what the
+    limiter left, and the gain is corrected by the difference.
+    """
+    measured = await measure_loudnorm(input_args, audio_graph, target, time_limit=time_limit)
+    if linear_gain_fits(measured, target):
+        return LoudnessPlan(loudnorm_filter(target, measured, sample_rate), passes=1, limited=False)
+    gain = target.integrated_lufs - measured.input_i
+    passes = 1
+    # The limiter takes a little loudness back, more as the gain grows: correct and
+    # re-measure until within tolerance (in practice one or two audio-only passes).
+    for _ in range(_MAX_LIMITER_PASSES):
+        limited = await measure_loudnorm(
+            input_args, audio_graph, target, time_limit=time_limit, chain=limiter_chain(gain, target, sample_rate)
+        )
+        passes += 1
+        shortfall = target.integrated_lufs - limited.input_i
+        if abs(shortfall) <= _LOUDNESS_TOLERANCE_LU:
+            break
+        gain += shortfall
+    return LoudnessPlan(limiter_chain(gain, target, sample_rate), passes=passes, limited=True)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from services.render.media.presets import RenderPreset
 from services.render.media.speech_regions import Region, ducking_filter, shift_regions
 
 MIN_PIECE_SECONDS = 0.1
+_EPSILON = 1e-3
 
 
 class SelectionMode(enum.Enum):
@@ -99,14 +100,16 @@ def fill_duration(ranges: Sequence[SourceRange], target_duration: float, *, loop
 
     With `loop`, runs through the ranges again when one pass is too short (the last
     resort when fitting a video to a longer voiceover); else stops after one pass.
+    Ranges shorter than MIN_PIECE_SECONDS are skipped; the final remainder may be
+    shorter than that (the output must last exactly the target).
     """
     usable = [r for r in ranges if r.duration >= MIN_PIECE_SECONDS]
     pieces: list[Piece] = []
     total = 0.0
-    while usable and total < target_duration - 1e-6:
+    while usable and total < target_duration - _EPSILON:
         for source_range in usable:
             remaining = target_duration - total
-            if remaining < MIN_PIECE_SECONDS:
+            if remaining <= _EPSILON:
                 break
             take = min(source_range.duration, remaining)
             pieces.append(Piece(source_range, source_range.start, source_range.start + take, round(total, 4)))
