@@ -255,6 +255,9 @@ async def test_every_key_refused_reports_the_quota(fake: FakeElevenLabs) -> None
 
 async def test_list_voices(provider: ElevenLabsProvider, fake: FakeElevenLabs) -> None:
     voices = await provider.list_voices(deadline=soon())
+    again = await provider.list_voices(deadline=soon())
 
     assert {v.voice_id for v in voices} >= {"voice-rachel", "voice-adam"}
     assert all(v.language == "en" and v.category == "premade" for v in voices)
+    assert again == voices
+    assert [r.path for r in fake.requests] == ["/v1/voices"], "the list is kept for a while"

@@ -47,6 +47,7 @@ log = logging.getLogger("editai.tts.elevenlabs")
 
 OUTPUT_FORMAT = "mp3_44100_128"
 SAMPLE_RATE = 44_100
+VOICES_TTL_SECONDS = 300.0
 # Voice ids go into the URL path: anything else could address another endpoint.
 _VOICE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Decoding a multi-megabyte JSON body takes long enough to stall other calls.
@@ -161,6 +162,7 @@ class ElevenLabsProvider:
         self._keys = KeyRing(settings.api_keys, settings.key_cooldown_seconds)
         self.default_voice_id = settings.default_voice_id
         self.default_model_id = settings.model_id
+        self._voices: tuple[float, list[VoiceInfo]] | None = None
         self._backoff = wait_exponential_jitter(multiplier=0.2, max=4.0, jitter=0.2)
 
     async def close(self) -> None:
@@ -194,6 +196,14 @@ class ElevenLabsProvider:
         )
 
     async def list_voices(self, *, deadline: float) -> list[VoiceInfo]:
+        # The voice list changes rarely; every ListVoices going upstream would spend rate limit.
+        if self._voices is not None and time.monotonic() - self._voices[0] < VOICES_TTL_SECONDS:
+            return list(self._voices[1])
+        voices = await self._fetch_voices(deadline)
+        self._voices = (time.monotonic(), voices)
+        return list(voices)
+
+    async def _fetch_voices(self, deadline: float) -> list[VoiceInfo]:
         response = await self._call(_Call("GET", "/v1/voices"), deadline)
         voices: list[VoiceInfo] = []
         for item in response.json().get("voices", []):
