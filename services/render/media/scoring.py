@@ -14,6 +14,7 @@ that of an already chosen one are skipped while another candidate remains.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import math
 from collections.abc import Sequence
@@ -118,14 +119,17 @@ async def analyse_frames(
         on_progress=on_progress,
     )
     try:
-        text = await asyncio.to_thread(report.read_text, errors="replace")
-        return parse_metadata_print(text)
+        # An hour of video is ~700k lines: read and parse off the event loop.
+        return await asyncio.to_thread(lambda: parse_metadata_print(report.read_text(errors="replace")))
     finally:
         report.unlink(missing_ok=True)
 
 
-def _window_stats(frames: Sequence[FrameStats], start: float, end: float) -> tuple[float, tuple[float, ...]]:
-    inside = [f for f in frames if start <= f.time < end]
+def _window_stats(
+    frames: Sequence[FrameStats], times: Sequence[float], start: float, end: float
+) -> tuple[float, tuple[float, ...]]:
+    # Frames are in time order: slice by bisection, so an hour of video stays cheap.
+    inside = frames[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
     if not inside:
         return 0.0, ()
     count = len(inside)
@@ -166,6 +170,8 @@ def pick_windows(
     frames: Sequence[FrameStats], *, source_duration: float, target_duration: float, variant_count: int
 ) -> list[Window]:
     """`variant_count` windows, each the best of its own slice of the timeline."""
+    frames = sorted(frames, key=lambda f: f.time)
+    times = [f.time for f in frames]
     length = window_length(source_duration, target_duration, variant_count)
     slack = max(0.0, source_duration - length)
     chosen: list[Window] = []
@@ -175,7 +181,7 @@ def pick_windows(
         candidates: list[Window] = []
         for k in range(CANDIDATES_PER_SLICE):
             start = round(low + (high - low) * k / CANDIDATES_PER_SLICE, 3)
-            score, signature = _window_stats(frames, start, start + length)
+            score, signature = _window_stats(frames, times, start, start + length)
             candidates.append(Window(start, round(start + length, 3), score, signature))
         candidates.sort(key=lambda w: (-w.score, w.start))
         distinct = [
