@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from editai.tts.v1 import tts_pb2, tts_pb2_grpc
+from editai_common.errors import Unavailable
 from editai_common.grpc_server import ServerContext, run_grpc_service
 from editai_common.media_store import LocalMediaStore
 from editai_common.redis_client import KeySpace, connect_redis
@@ -46,9 +47,14 @@ async def serve(settings: Settings) -> None:
         cache = RedisSpeechCache(
             redis, KeySpace(settings.common.redis_prefix, "tts"), store, max_bytes=settings.cache_max_bytes
         )
-        reindexed = await cache.reconcile()
-        if reindexed:
-            log.info("tts cache index rebuilt from the media store", extra={"entries": reindexed})
+        try:
+            reindexed = await cache.reconcile()
+        except Unavailable:
+            # Serve anyway: calls answer CACHE_UNAVAILABLE until Redis is back, health stays honest.
+            log.warning("redis unreachable at start; the tts cache index was not checked")
+        else:
+            if reindexed:
+                log.info("tts cache index rebuilt from the media store", extra={"entries": reindexed})
         synthesizer = Synthesizer(providers, default, cache, store, noise_db=settings.silence_noise_db)
         servicer = TtsServicer(synthesizer, default_timeout_seconds=settings.request_timeout_seconds)
         ctx.add(SERVICE_NAME, tts_pb2_grpc.add_TtsServiceServicer_to_server, servicer)
