@@ -148,13 +148,52 @@ async def test_process_video_renders_variants_with_audio_and_burned_subtitles(re
     assert scratch_files(data_dir) == []
 
 
-async def test_cancel_during_a_render_stops_ffmpeg_and_leaves_nothing(
-    render: Render, render_process: ServiceProcess, data_dir: Path
-) -> None:
-    """Guarantee 6 for the media pipelines: ffmpeg gone within 2 s, job cancelled, no scratch files."""
+async def _start_process_video(render: Render, data_dir: Path) -> render_pb2.Job:
     video = await put_video(data_dir, "uploads/long.mp4", seconds=4)
-    job = (await render.ProcessVideo(video_key=video, target_duration=4, variant_count=10)).job
-    await render.wait_job(job.id, until=lambda j: j.percentage >= 25, within=60)
+    return (await render.ProcessVideo(video_key=video, target_duration=4, variant_count=10)).job
+
+
+async def _start_raw_clips(render: Render, data_dir: Path) -> render_pb2.Job:
+    project = await render.new_project("cancel raw", target_duration=4)
+    key = await put_video(data_dir, "uploads/raw.mp4", seconds=6)
+    return (await render.GenerateRawClips(project_id=project.id, video_key=key, variant_count=10)).job
+
+
+async def _start_from_segments(render: Render, data_dir: Path) -> render_pb2.Job:
+    key = await put_video(data_dir, "uploads/segs.mp4", seconds=6)
+    video = (await render.CreateSourceVideo(media_key=key)).source_video
+    segment = (await render.CreateSegment(source_video_id=video.id, start_time=0, end_time=6)).segment
+    project = await render.new_project("cancel segments")
+    await render.SetProjectSegments(project_id=project.id, segment_ids=[segment.id])
+    return (await render.GenerateFromSegments(project_id=project.id, variant_count=10, target_duration=5)).job
+
+
+async def _start_final_render(render: Render, data_dir: Path) -> render_pb2.Job:
+    project = await render.new_project("cancel final", target_duration=2)
+    key = await put_video(data_dir, "uploads/final.mp4", seconds=3)
+    await _succeeded(render, (await render.GenerateRawClips(project_id=project.id, video_key=key, variant_count=1)).job)
+    clip = (await render.ListClips(project_id=project.id)).clips[0]
+    words = " ".join(f"word{i}" for i in range(60))
+    await render.UpdateClipContent(clip_id=clip.id, tts_text=f"A long voiceover to render. {words}.")
+    return (await render.RenderFinalClip(clip_id=clip.id, preset_name="generic")).job
+
+
+@pytest.mark.parametrize(
+    "start_job",
+    [_start_raw_clips, _start_from_segments, _start_final_render, _start_process_video],
+    ids=["raw_clips", "segments", "final", "process_video"],
+)
+async def test_cancel_during_a_render_stops_ffmpeg_and_leaves_nothing(
+    render: Render, render_process: ServiceProcess, data_dir: Path, start_job: Callable[..., object]
+) -> None:
+    """Guarantee 6 for each media pipeline: ffmpeg gone within 2 s, job cancelled, no scratch files."""
+    job = await start_job(render, data_dir)  # type: ignore[misc]
+    for _ in range(600):  # until an ffmpeg of this job is running
+        current = await render.job(job.id)
+        if current.status == render_pb2.JOB_STATUS_RUNNING and ffmpeg_children(render_process.pid):
+            break
+        assert current.status in (render_pb2.JOB_STATUS_QUEUED, render_pb2.JOB_STATUS_RUNNING), current.error
+        await asyncio.sleep(0.05)
     assert ffmpeg_children(render_process.pid)
 
     cancelled_at = time.monotonic()
@@ -172,3 +211,6 @@ async def test_cancel_during_a_render_stops_ffmpeg_and_leaves_nothing(
             break
         await asyncio.sleep(0.1)
     assert scratch_files(data_dir) == []
+    if done.clip_id:
+        clip = (await render.GetClip(clip_id=done.clip_id)).clip
+        assert clip.final_status != render_pb2.CLIP_STATUS_PROCESSING
