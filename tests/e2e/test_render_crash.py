@@ -119,7 +119,11 @@ async def test_killed_worker_job_is_retried_elsewhere_with_a_higher_token(
     with pytest.raises(StaleFencingToken):
         await jobs.save_progress(job.id, first.fencing_token, 99.0, "late")
     progress = progress_pb2_grpc.ProgressServiceStub(grpc_channel_factory(progress_service.address))
-    await render.wait_job(job.id, lambda j: j.percentage > 0 and j.attempt == 2)
+    for _ in range(200):  # the new attempt's first report is on its way
+        seen = await progress.GetProgress(progress_pb2.GetProgressRequest(job_id=job.id), timeout=5)
+        if seen.progress.fencing_token >= second.fencing_token:
+            break
+        await asyncio.sleep(0.05)
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await progress.UpdateProgress(
             progress_pb2.UpdateProgressRequest(job_id=job.id, project_id=project.id, profile_id=render.profile,
