@@ -41,6 +41,7 @@ async def detect_silences(
             ["-i", path, "-af", f"silencedetect=noise={noise_db}dB:d={min_silence}", "-f", "null", "-"],
             time_limit=_time_limit(deadline),
             loglevel="info",  # silencedetect reports at info level
+            operation="tts_silencedetect",
         )
     except FfmpegFailed as error:
         raise LocalEngineFailed("ffmpeg could not read the synthesized audio.") from error
@@ -83,6 +84,7 @@ async def cut_regions(source: Path, target: Path, plan: TrimPlan, *, extension: 
             ],
             time_limit=_time_limit(deadline),
             expected_seconds=plan.new_duration,
+            operation="tts_trim",
         )
     except FfmpegFailed as error:
         raise LocalEngineFailed("ffmpeg could not cut the silences out of the audio.") from error
