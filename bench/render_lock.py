@@ -106,7 +106,7 @@ async def _run(address: str, data_dir: Path) -> None:
                   f"p99 {_percentile(base, 0.99):6.1f} ms", flush=True)  # fmt: skip
     finally:
         for channel in channels:
-            await channel.close()
+            await channel.close(None)
 
     print()
     print(f"{'measure':<52}{'value':>12}{'target':>12}")
@@ -117,8 +117,10 @@ async def _run(address: str, data_dir: Path) -> None:
     print(f"{'ABORTED p99 (ms)':<52}{_percentile(aborted_ms, 0.99):>12.1f}{'< 50':>12}")
     print(f"{'baseline GetProject p50 (ms)':<52}{statistics.median(baseline_ms):>12.1f}{'':>12}")
     print(f"{'baseline GetProject p99 (ms)':<52}{_percentile(baseline_ms, 0.99):>12.1f}{'':>12}")
-    print(f"{'one at a time: ABORTED p50 / p99 (ms)':<52}"
-          f"{statistics.median(alone_aborted):>6.1f}/{_percentile(alone_aborted, 0.99):<5.1f}{'':>12}")
+    print(
+        f"{'one at a time: ABORTED p50 / p99 (ms)':<52}"
+        f"{statistics.median(alone_aborted):>6.1f}/{_percentile(alone_aborted, 0.99):<5.1f}{'':>12}"
+    )
     print(f"{'one at a time: GetProject p50 / p99 (ms)':<52}"
           f"{statistics.median(alone_get):>6.1f}/{_percentile(alone_get, 0.99):<5.1f}{'':>12}")  # fmt: skip
     print(f"{'ratio ABORTED p99 / GetProject p99':<52}"

@@ -17,7 +17,7 @@ from editai_common.errors import NotFound
 from editai_common.ffmpeg import ProgressCallback
 from editai_common.media_store import LocalMediaStore
 from services.render.jobs import Job, JobStatus, LeaseLost
-from services.render.pipelines.context import SpeechPort
+from services.render.pipelines.context import PipelineLibrary, SpeechPort
 from services.render.ports import JobStore, LibraryStore, ProgressReporter
 from services.render.records import Clip, ClipContent, ClipStatus, Export, NewClip, Project, Segment, SourceVideo
 
@@ -121,7 +121,7 @@ class Attempt:
         self.media = media
         self.workdir = workdir
         self.speech = speech
-        self.library = AttemptLibrary(library_store, job, self)
+        self.library: PipelineLibrary = AttemptLibrary(library_store, job, self)
         self._jobs = jobs
         self._progress = progress
         self._started = time.monotonic()

@@ -23,14 +23,19 @@ from services.render.records import (
 
 
 class Submitted(Protocol):
-    job: Job
-    created: bool
+    @property
+    def job(self) -> Job: ...
+    @property
+    def created(self) -> bool: ...
 
 
 class Reaped(Protocol):
-    job: Job
-    lost_token: int
-    lost_worker: str | None
+    @property
+    def job(self) -> Job: ...
+    @property
+    def lost_token(self) -> int: ...
+    @property
+    def lost_worker(self) -> str | None: ...
 
     @property
     def retried(self) -> bool: ...
@@ -41,7 +46,7 @@ class JobStore(Protocol):
         self, new: NewJob, prepare: Callable[[], Awaitable[Mapping[str, Any]]] | None = None
     ) -> Submitted: ...
     async def get(self, profile: str, job_id: str) -> Job | None: ...
-    async def list(
+    async def list_jobs(
         self, profile: str, *, project_id: str | None, status: JobStatus | None, limit: int, offset: int
     ) -> list[Job]: ...
     async def delete(self, profile: str, job_id: str) -> bool: ...

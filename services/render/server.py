@@ -97,8 +97,8 @@ async def render_runtime(settings: Settings, *, workers: int) -> AsyncIterator[R
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await progress_channel.close()
-        await tts_channel.close()
+        await progress_channel.close(None)
+        await tts_channel.close(None)
         await redis.aclose()
         await pool.close()
 

@@ -155,7 +155,7 @@ class RenderServicer(render_pb2_grpc.RenderServiceServicer):
         limit, offset = validation.page(v, request.page_size, request.page_token)
         v.raise_if_any()
         status = convert.JOB_STATUS_FROM_PROTO.get(request.status)
-        jobs = await self._scheduler.jobs.list(profile, project_id=request.project_id or None, status=status,
+        jobs = await self._scheduler.jobs.list_jobs(profile, project_id=request.project_id or None, status=status,
                                                limit=limit, offset=offset)  # fmt: skip
         token = validation.next_token(offset, limit, len(jobs))
         return render_pb2.ListJobsResponse(jobs=[convert.job(j) for j in jobs], next_page_token=token)

@@ -28,7 +28,7 @@ from editai_common.ffmpeg import FfmpegFailed
 from editai_common.logs import log_context
 from editai_common.media_store import LocalMediaStore
 from services.render.attempt import Attempt
-from services.render.jobs import FailureReason, Job, JobOutcome, JobStatus, LeaseLost, PipelineError
+from services.render.jobs import FailureReason, Job, JobOutcome, JobStatus, JobType, LeaseLost, PipelineError
 from services.render.pipelines import Pipeline
 from services.render.pipelines.context import SpeechPort
 from services.render.ports import JobQueue, JobStore, LibraryStore, ProgressReporter
@@ -78,7 +78,7 @@ class Worker:
     library: LibraryStore
     media: LocalMediaStore
     speech: SpeechPort
-    pipelines: Mapping[object, Pipeline]
+    pipelines: Mapping[JobType, Pipeline]
     # At most `slots` entries: an attempt is removed on every exit path.
     running: dict[str, RunningAttempt] = field(default_factory=dict)
 
@@ -107,7 +107,8 @@ class Worker:
                     continue
                 task = asyncio.create_task(self._handle(delivery), name=f"job-{delivery.job_id}")
                 handlers.add(task)
-                task.add_done_callback(lambda t: (handlers.discard(t), slots.release()))
+                task.add_done_callback(handlers.discard)
+                task.add_done_callback(lambda _: slots.release())
         finally:
             for running in list(self.running.values()):
                 running.stop(StopReason.SHUTDOWN)

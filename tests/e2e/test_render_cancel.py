@@ -37,8 +37,6 @@ def render(render_process: ServiceProcess, grpc_channel_factory: Callable[[str],
     return Render(grpc_channel_factory(render_process.address), f"cancel-{uuid.uuid4().hex[:8]}", timeout=30)
 
 
-
-
 async def _raw_clips(render: Render, data_dir: Path, database_url: str) -> tuple[render_pb2.Job, str]:
     key = await put_video(data_dir, "uploads/long.mp4", seconds=30)
     project = await render.new_project(target_duration=30)

@@ -10,7 +10,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from editai_common.errors import details_from_rpc_error
+from editai_common.errors import ErrorDetails, details_from_rpc_error
 from tests.render_support.client import Render, put_video
 from tests.render_support.fixtures import *  # noqa: F403 - fixtures
 from tests.support.processes import ServiceProcess
@@ -42,7 +42,7 @@ async def test_200_simultaneous_requests_on_3_replicas_accept_exactly_one(
     answers = await asyncio.gather(*(request(i) for i in range(200)))
 
     accepted = [a.job for a in answers if hasattr(a, "job")]  # type: ignore[attr-defined]
-    refused = [a for a in answers if not hasattr(a, "job")]
+    refused = [a for a in answers if isinstance(a, ErrorDetails)]
     assert len(accepted) == 1, f"{len(accepted)} accepted"
     running_id = accepted[0].id
     assert len(refused) == 199

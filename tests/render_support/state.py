@@ -32,7 +32,8 @@ def redis_state(redis_url: str, prefix: str) -> dict[str, object]:
         found: dict[str, object] = {}
         for raw in client.scan_iter(match=f"{prefix}render:*", count=1000):
             key = raw.decode()
-            kind = client.type(raw).decode()
+            kind = client.type(raw)
+            kind = kind.decode() if isinstance(kind, bytes) else str(kind)
             if kind == "stream":
                 pending = sum(g["pending"] for g in client.xinfo_groups(raw))
                 found[key] = {"length": client.xlen(raw), "pending": pending}

@@ -281,7 +281,7 @@ class PostgresJobStore:
             row = await cur.fetchone()
         return job_from(row) if row else None
 
-    async def list(
+    async def list_jobs(
         self, profile: str, *, project_id: str | None, status: JobStatus | None, limit: int, offset: int
     ) -> list[Job]:
         project = _uuid(project_id) if project_id else None

@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
@@ -50,12 +51,13 @@ class RedisJobQueue:
     async def next_delivery(self, consumer: str, *, block_seconds: float) -> Delivery | None:
         """An entry left by a dead consumer, else a new one (waits up to `block_seconds`)."""
         try:
-            _, claimed, _ = await self._redis.xautoclaim(
+            reclaimed: Any = await self._redis.xautoclaim(
                 self.stream, GROUP, consumer, min_idle_time=self._reclaim_idle_ms, start_id="0-0", count=1
             )
+            claimed = reclaimed[1]
             if claimed:
                 return self._delivery(claimed[0])
-            answer = await self._redis.xreadgroup(
+            answer: Any = await self._redis.xreadgroup(
                 GROUP, consumer, {self.stream: ">"}, count=1, block=int(block_seconds * 1000)
             )
         except ResponseError as error:

@@ -39,9 +39,12 @@ class GrpcSpeech:
         if silence_padding:
             trimming.silence_padding = silence_padding
         request = tts_pb2.SynthesizeRequest(
-            text=text, voice_id=voice_id, model_id=model_id, provider=_PROVIDERS.get(provider, 0),
+            text=text,
+            voice_id=voice_id,
+            model_id=model_id,
+            provider=_PROVIDERS.get(provider, tts_pb2.PROVIDER_UNSPECIFIED),
             silence_trimming=trimming,
-        )  # fmt: skip
+        )
         try:
             reply = await self._stub.Synthesize(request, timeout=max(1.0, time_limit))
         except grpc.aio.AioRpcError as rpc_error:
