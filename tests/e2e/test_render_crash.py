@@ -152,3 +152,25 @@ async def test_a_job_past_its_deadline_fails_and_frees_its_project(
     assert done.status == render_pb2.JOB_STATUS_FAILED
     assert done.error_reason in {"JOB_TIMEOUT", "FFMPEG_TIMEOUT"}, done.error_reason
     assert (await render.GetProject(project_id=project.id)).project.active_job_id == ""
+
+
+async def test_a_restarted_render_process_recovers_the_job_it_was_running(
+    start_render: Callable[..., ServiceProcess],
+    grpc_channel_factory: Callable[[str], grpc.aio.Channel],
+    data_dir: Path,
+) -> None:
+    """Guarantees 2 and 5 at start-up: the only render process is SIGKILLed mid-job and started again;
+    the new process finds the leftover attempt once its lease expires and fails it WORKER_LOST (a
+    non-retried type here), freeing the project."""
+    service = start_render(EDITAI_RENDER_MAX_ATTEMPTS="1")
+    render = Render(grpc_channel_factory(service.address), f"restart-{uuid.uuid4().hex[:8]}")
+    key = await put_video(data_dir, "uploads/long.mp4", seconds=30)
+    project = await render.new_project("restart", target_duration=30)
+    job = (await render.GenerateRawClips(project_id=project.id, video_key=key, variant_count=2)).job
+    await _running(render, job.id)
+
+    service.restart()  # SIGKILL, then the same command on the same port
+    done = await render.wait_job(job.id, within=RECOVERY_BUDGET * 2)
+
+    assert (done.status, done.error_reason) == (render_pb2.JOB_STATUS_FAILED, "WORKER_LOST")
+    assert (await render.GetProject(project_id=project.id)).project.active_job_id == ""

@@ -110,3 +110,18 @@ async def test_generate_raw_clips_makes_vertical_clips(render: Render, data_dir:
     assert all((data_dir / "media" / c.raw_video_key).is_file() for c in clips)
     project = (await render.GetProject(project_id=project.id)).project
     assert project.status == render_pb2.PROJECT_STATUS_READY_FOR_TRIAGE and project.clip_count == 2
+
+
+async def test_synthesize_speech_job_stores_the_audio_key(
+    start_render: Callable[..., ServiceProcess],
+    start_service: Callable[..., ServiceProcess],
+    grpc_channel_factory: Callable[[str], object],
+    data_dir: Path,
+) -> None:
+    tts = start_service("tts")
+    render = Render(grpc_channel_factory(start_render(EDITAI_TTS_ADDR=tts.address).address), "speaker")  # type: ignore[arg-type]
+    job = (await render.SynthesizeSpeech(text="Hello from the render service.", provider="local")).job
+    done = await render.wait_job(job.id)
+    assert done.status == render_pb2.JOB_STATUS_SUCCEEDED, done.error
+    assert done.duration_seconds > 0 and len(done.output_keys) == 1
+    assert (data_dir / "media" / done.output_keys[0]).stat().st_size > 0
