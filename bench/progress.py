@@ -17,7 +17,8 @@
    figures that a loaded machine does not distort much.
 2. GetProgress at a paced 2,000 req/s for 10 s: requests follow a fixed timetable and
    latency counts from each request's scheduled moment, so a stalled client cannot
-   hide queueing (no coordinated omission); latency from the actual send is shown too.
+   hide queueing (no coordinated omission); latency from the actual send is shown too;
+   the same reads then go to a process with the in-process read cache turned off.
 3. Peak RSS of the service process (the kernel's VmHWM, else psutil's RSS).
 
 `.venv/bin/python -m bench progress` — uses the machine's Postgres and Redis
@@ -192,6 +193,10 @@ class Latencies:
     failures: int
     seconds: float
 
+    @property
+    def rate(self) -> float:
+        return len(self.from_schedule) / self.seconds
+
 
 async def _paced_gets(stubs: list[progress_pb2_grpc.ProgressServiceStub], job_ids: list[str]) -> Latencies:
     total = int(GET_RATE * GET_SECONDS)
@@ -222,6 +227,21 @@ async def _paced_gets(stubs: list[progress_pb2_grpc.ProgressServiceStub], job_id
 
     await asyncio.gather(*(worker(w) for w in range(GET_WORKERS)))
     return Latencies(from_schedule, from_send, failures, loop.time() - start)
+
+
+async def _paced_gets_on(process: ServiceProcess, job_ids: list[str]) -> tuple[Latencies, float]:
+    """Paced GetProgress against one service process; also its CPU seconds per answered call."""
+    cpu = psutil.Process(process.pid)
+    channels = [grpc.aio.insecure_channel(process.address) for _ in range(CHANNELS)]
+    try:
+        for channel in channels:
+            await channel.channel_ready()
+        before = _cpu_seconds(cpu)
+        gets = await _paced_gets([progress_pb2_grpc.ProgressServiceStub(c) for c in channels], job_ids)
+        return gets, (_cpu_seconds(cpu) - before) / max(1, len(gets.from_schedule))
+    finally:
+        for channel in channels:
+            await channel.close(None)
 
 
 def _peak_rss_mib(pid: int) -> float:
@@ -284,19 +304,22 @@ async def _run(database_url: str, redis_url: str, prefix: str, log_dir: Path) ->
         sequential = await asyncio.to_thread(_sequential_naive_rate, database_url)
         await asyncio.sleep(3 * FLUSH_INTERVAL_MS / 1000)
         lagging = _lagging_jobs(database_url, last_sequence)
-        cpu_before = _cpu_seconds(service_cpu)
-        gets = await _paced_gets(stubs, list(last_sequence))
-        get_cpu = _cpu_seconds(service_cpu) - cpu_before
+        gets, get_cpu = await _paced_gets_on(service, list(last_sequence))
         peak_rss = _peak_rss_mib(service.pid)
     finally:
         for channel in channels:
             await channel.close(None)
         service.terminate()
+    # The same reads from a process without the in-process read cache (every read asks Redis).
+    uncached = ServiceProcess("services.progress", {**env, "EDITAI_PROGRESS_READ_CACHE_TTL_MS": "0"}, log_dir).start()
+    try:
+        gets_uncached, get_cpu_uncached = await _paced_gets_on(uncached, list(last_sequence))
+    finally:
+        uncached.terminate()
 
     naive_rate = statistics.median(r.rate for r in naive)
     our_rate = statistics.median(r.rate for r in ours)
     per_update_us = update_cpu / sum(r.updates for r in ours) * 1e6
-    answered = len(gets.from_schedule)
     print()
     print(f"  {'measure':<52}{'value':>14}{'target':>12}")
     _row("durable updates/s, naive per-update upsert (median)", f"{naive_rate:.0f}")
@@ -308,12 +331,20 @@ async def _run(database_url: str, redis_url: str, prefix: str, log_dir: Path) ->
     _row("ratio durable path / naive", f"{batched / naive_rate:.1f}x", ">= 10x")
     _row("service CPU per update (us)", f"{per_update_us:.0f}")
     _row("jobs whose row lags their last ack", f"{lagging}", "0")
-    _row(f"GetProgress answered/s (offered {GET_RATE}/s)", f"{answered / gets.seconds:.0f}")
-    _row("GetProgress p50 from schedule (ms)", f"{_ms(gets.from_schedule, 0.5):.2f}")
-    _row("GetProgress p99 from schedule (ms)", f"{_ms(gets.from_schedule, 0.99):.2f}", "< 5")
-    _row("GetProgress p50 / p99 from send (ms)", f"{_ms(gets.from_send, 0.5):.2f} / {_ms(gets.from_send, 0.99):.2f}")
-    _row("GetProgress failures", f"{gets.failures}", "0")
-    _row("service CPU per GetProgress (us)", f"{get_cpu / max(1, answered) * 1e6:.0f}")
+    print()
+    heading = f"GetProgress, {GET_RATE} req/s offered for {GET_SECONDS:.0f} s"
+    print(f"  {heading:<52}{'cache on':>14}{'cache off':>14}{'target':>12}")
+    for name, on, off, target in (
+        ("answered/s", gets.rate, gets_uncached.rate, ""),
+        ("p50 from schedule (ms)", _ms(gets.from_schedule, 0.5), _ms(gets_uncached.from_schedule, 0.5), ""),
+        ("p99 from schedule (ms)", _ms(gets.from_schedule, 0.99), _ms(gets_uncached.from_schedule, 0.99), "< 5"),
+        ("p50 from send (ms)", _ms(gets.from_send, 0.5), _ms(gets_uncached.from_send, 0.5), ""),
+        ("p99 from send (ms)", _ms(gets.from_send, 0.99), _ms(gets_uncached.from_send, 0.99), ""),
+        ("failures", gets.failures, gets_uncached.failures, "0"),
+        ("service CPU per call (us)", get_cpu * 1e6, get_cpu_uncached * 1e6, ""),
+    ):
+        print(f"  {name:<52}{on:>14.2f}{off:>14.2f}{target:>12}")
+    print()
     _row("service peak RSS (MiB)", f"{peak_rss:.1f}")
 
 
