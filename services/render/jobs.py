@@ -151,3 +151,15 @@ class ProjectBusy(Exception):
 
 class ProjectMissing(Exception):
     """No such project for this profile."""
+
+
+def attempt_output_prefixes(job_id: str, project_id: str | None, fencing_token: int) -> list[str]:
+    """Media-store folders an attempt writes its outputs under (see pipelines/context.py).
+
+    An attempt that does not succeed (failed, cancelled, lost) has them deleted, so its
+    half-made outputs never pile up; a successful attempt's outputs are the job's result.
+    """
+    prefixes = [f"jobs/{job_id}/{fencing_token}"]
+    if project_id:
+        prefixes.append(f"projects/{project_id}/clips/{job_id}-{fencing_token}")
+    return prefixes

@@ -20,7 +20,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.render.jobs import JobStatus, LeaseLost
+from editai_common.media_store import LocalMediaStore
+from services.render.jobs import JobStatus, LeaseLost, attempt_output_prefixes
 from services.render.ports import CancelBus, JobQueue, JobStore, ProgressReporter, Reaped
 
 log = logging.getLogger("editai.render.reaper")
@@ -32,6 +33,7 @@ class Reaper:
     queue: JobQueue
     cancel_bus: CancelBus
     progress: ProgressReporter
+    media: LocalMediaStore
     work_dir: Path
     interval_seconds: float
     requeue_after_seconds: float
@@ -63,8 +65,11 @@ class Reaper:
         else:
             # A live but overdue worker stops now rather than at its next lease renewal.
             await self.cancel_bus.announce(job.id)
-        # The lost attempt's scratch files (on a shared data dir, even those of another machine).
+        # The lost attempt's scratch files and half-made outputs (on the shared data dir, even those
+        # of another machine).
         await asyncio.to_thread(shutil.rmtree, self.work_dir / f"{job.id}-{item.lost_token}", True)
+        for prefix in attempt_output_prefixes(job.id, job.project_id, item.lost_token):
+            await self.media.delete_prefix(prefix)
         step = "retrying: the worker was lost" if item.retried else "failed"
         status = JobStatus.QUEUED if item.retried else JobStatus.FAILED
         with contextlib.suppress(LeaseLost):

@@ -68,7 +68,7 @@ async def render_runtime(settings: Settings, *, workers: int) -> AsyncIterator[R
         library_store = PostgresLibrary(pool)
         scheduler = JobScheduler(jobs, queue, cancel_bus, progress, media)
         library = Library(library_store, media, scheduler)
-        reaper = Reaper(jobs, queue, cancel_bus, progress, work_dir=settings.work_dir,
+        reaper = Reaper(jobs, queue, cancel_bus, progress, media, work_dir=settings.work_dir,
                         interval_seconds=max(0.5, settings.lease_ttl_seconds / 3),
                         requeue_after_seconds=settings.requeue_after_seconds,
                         consumer_idle_seconds=max(60.0, settings.lease_ttl_seconds * 4))  # fmt: skip

@@ -28,7 +28,16 @@ from editai_common.ffmpeg import FfmpegFailed
 from editai_common.logs import log_context
 from editai_common.media_store import LocalMediaStore
 from services.render.attempt import Attempt
-from services.render.jobs import FailureReason, Job, JobOutcome, JobStatus, JobType, LeaseLost, PipelineError
+from services.render.jobs import (
+    FailureReason,
+    Job,
+    JobOutcome,
+    JobStatus,
+    JobType,
+    LeaseLost,
+    PipelineError,
+    attempt_output_prefixes,
+)
 from services.render.pipelines import Pipeline
 from services.render.pipelines.context import SpeechPort
 from services.render.ports import JobQueue, JobStore, LibraryStore, ProgressReporter
@@ -150,6 +159,7 @@ class Worker:
         self.running[job.id] = running
         keeper = asyncio.create_task(self._keep_lease(running), name=f"lease-{job.id}")
         log.info("job started", extra={"type": job.type.value, "attempt": job.attempt})
+        succeeded = False
         try:
             outcome = await task
         except asyncio.CancelledError:
@@ -166,11 +176,13 @@ class Worker:
         except Exception as error:
             await self._fail(attempt, error)
         else:
-            await self._succeed(attempt, outcome)
+            succeeded = await self._succeed(attempt, outcome)
         finally:
             keeper.cancel()
             try:
                 await asyncio.to_thread(shutil.rmtree, workdir, True)
+                if not succeeded:
+                    await discard_attempt_outputs(self.media, job)
             finally:
                 self.running.pop(job.id, None)
 
@@ -204,15 +216,16 @@ class Worker:
                 running.stop(StopReason.LEASE_LOST)
                 return
 
-    async def _succeed(self, attempt: Attempt, outcome: JobOutcome) -> None:
+    async def _succeed(self, attempt: Attempt, outcome: JobOutcome) -> bool:
         job = attempt.job
         try:
             await self.jobs.finish(job.id, job.fencing_token, JobStatus.SUCCEEDED, outputs=outcome.as_outputs())
         except LeaseLost:
             log.warning("job finished after losing its lease; result discarded")
-            return
+            return False
         log.info("job succeeded")
         await self._report_terminal(job, JobStatus.SUCCEEDED, 100.0, "done")
+        return True
 
     async def _fail(self, attempt: Attempt, error: Exception) -> None:
         job = attempt.job
@@ -234,6 +247,15 @@ class Worker:
             await self.progress.report(job_id=job.id, project_id=job.project_id, profile_id=job.profile_id,
                                        status=status, percentage=percentage, step=step,
                                        fencing_token=job.fencing_token, eta_seconds=0.0, error=error)  # fmt: skip
+
+
+async def discard_attempt_outputs(media: LocalMediaStore, job: Job) -> None:
+    """Deletes what an attempt that did not succeed wrote under its own output folders."""
+    for prefix in attempt_output_prefixes(job.id, job.project_id, job.fencing_token):
+        try:
+            await media.delete_prefix(prefix)
+        except Exception as error:
+            log.warning("could not delete an attempt's outputs", extra={"prefix": prefix, "error": str(error)})
 
 
 def failure_of(error: Exception) -> tuple[str, str]:

@@ -12,6 +12,7 @@ import grpc
 import pytest
 
 from editai.render.v1 import render_pb2
+from services.render.jobs import attempt_output_prefixes
 from tests.render_support.client import Render, put_video
 from tests.render_support.fixtures import *  # noqa: F403 - fixtures
 from tests.render_support.seed import insert_clip
@@ -89,6 +90,7 @@ async def test_cancel_mid_ffmpeg_stops_it_within_2s_and_frees_everything(
     temporary files, ends the job `cancelled` and frees the project for the next job."""
     job, project_id = await start(render, data_dir, database_url)
     await _ffmpeg_started(render, render_process, job.id)
+    token = (await render.job(job.id)).fencing_token
 
     asked = time.monotonic()
     if project_id:
@@ -100,8 +102,9 @@ async def test_cancel_mid_ffmpeg_stops_it_within_2s_and_frees_everything(
         await asyncio.sleep(0.01)
 
     assert (await render.job(job.id)).status == CANCELLED
-    while scratch_files(data_dir):
-        assert time.monotonic() - asked < 2.0, f"scratch files left: {scratch_files(data_dir)}"
+    outputs = [data_dir / "media" / p for p in attempt_output_prefixes(job.id, project_id or None, token)]
+    while scratch_files(data_dir) or any(p.exists() for p in outputs):
+        assert time.monotonic() - asked < 2.0, f"left behind: {scratch_files(data_dir)} {outputs}"
         await asyncio.sleep(0.01)
     if project_id:
         key = await put_video(data_dir, "uploads/next.mp4", seconds=1)

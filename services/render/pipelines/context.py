@@ -19,6 +19,9 @@ Rules for pipelines:
 - Outputs go to the media store through `ctx.media.temp_path(key)` / `writer(key)`
   (atomic), under keys that include `ctx.job.fencing_token` or are fresh, so a stale
   attempt can never clobber a newer attempt's file before its fenced write is refused.
+  Under `jobs.attempt_output_prefixes(...)` (`jobs/<job>/<token>/…`,
+  `projects/<project>/clips/<job>-<token>/…`) they are deleted when the attempt does not
+  succeed, so a cancelled or failed job leaves no half-made outputs behind.
 - Every ffmpeg run takes `time_limit=ctx.time_remaining()`.
 - `report`, `library` and the fenced writes raise `LeaseLost` once the attempt no longer
   owns the job; let it propagate (the worker stops and writes nothing more).
