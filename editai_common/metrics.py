@@ -193,7 +193,8 @@ def metrics_port_from_env(service: str, grpc_port: int, env: Mapping[str, str]) 
     if raw in {"off", "none", "disabled", "false"}:
         return None
     if raw == "":
-        return grpc_port + METRICS_PORT_OFFSET if grpc_port else 0
+        default = grpc_port + METRICS_PORT_OFFSET if grpc_port else 0
+        return default if default <= 65535 else 0
     try:
         port = int(raw)
     except ValueError:

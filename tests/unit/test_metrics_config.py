@@ -82,3 +82,7 @@ def test_otlp_export_needs_its_package_or_says_which(monkeypatch: pytest.MonkeyP
         provider = configure_tracing("render", {"EDITAI_OTEL_EXPORTER": "otlp"})
         provider.shutdown()
     monkeypatch.setattr(tracing, "_exporting", False)
+
+
+def test_a_grpc_port_near_the_top_gets_an_ephemeral_metrics_port() -> None:
+    assert metrics_port_from_env("render", 65000, {}) == 0
