@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +24,7 @@ from services.render.records import NewClip
 from tests.render_support.client import Render, put_video
 from tests.render_support.fixtures import *  # noqa: F403 - fixtures
 from tests.render_support.fixtures import TEST_LEASE_TTL
+from tests.render_support.state import ffmpeg_children
 from tests.support.processes import ServiceProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -174,3 +177,39 @@ async def test_a_restarted_render_process_recovers_the_job_it_was_running(
 
     assert (done.status, done.error_reason) == (render_pb2.JOB_STATUS_FAILED, "WORKER_LOST")
     assert (await render.GetProject(project_id=project.id)).project.active_job_id == ""
+
+
+async def test_a_paused_worker_loses_its_job_and_cannot_overwrite_the_replacement(
+    start_render: Callable[..., ServiceProcess],
+    grpc_channel_factory: Callable[[str], grpc.aio.Channel],
+    data_dir: Path,
+) -> None:
+    """Guarantee 3 (fencing) with a real pause: worker A is SIGSTOPped mid-job past its lease; the job is
+    retried on worker B with a larger token; when A wakes up it finds its lease gone, kills its ffmpeg
+    and writes nothing: the job ends with B's attempt and B's clips only."""
+    api = start_render(EDITAI_RENDER_WORKERS="0", EDITAI_RENDER_MAX_ATTEMPTS="2")
+    paused = start_render("render.worker", EDITAI_RENDER_MAX_ATTEMPTS="2")
+    render = Render(grpc_channel_factory(api.address), f"pause-{uuid.uuid4().hex[:8]}")
+    key = await put_video(data_dir, "uploads/pause.mp4", seconds=12)
+    project = await render.new_project("pause", target_duration=12)
+    job = (await render.GenerateRawClips(project_id=project.id, video_key=key, variant_count=1)).job
+    first = await _running(render, job.id)
+
+    os.kill(paused.pid, signal.SIGSTOP)
+    try:
+        start_render("render.worker", EDITAI_RENDER_MAX_ATTEMPTS="2")
+        second = await render.wait_job(job.id, lambda j: j.attempt == 2, within=RECOVERY_BUDGET * 3)
+    finally:
+        os.kill(paused.pid, signal.SIGCONT)
+    woke = time.monotonic()
+    while ffmpeg_children(paused.pid):
+        assert time.monotonic() - woke < 5, "the paused worker kept running its ffmpeg after waking up"
+        await asyncio.sleep(0.05)
+
+    done = await render.wait_job(job.id, within=180)
+    assert done.status == render_pb2.JOB_STATUS_SUCCEEDED, done.error
+    assert done.fencing_token == second.fencing_token > first.fencing_token
+    clips = (await render.ListClips(project_id=project.id)).clips
+    assert clips and all(f"-{second.fencing_token}/" in c.raw_video_key for c in clips)
+    assert not (data_dir / "media" / "projects" / project.id / "clips" / f"{job.id}-{first.fencing_token}").exists()
+    assert paused.is_running()
