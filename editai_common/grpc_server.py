@@ -120,6 +120,7 @@ async def run_grpc_service(
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     ctx = ServerContext(server=server, health=health)
+    metrics = None
 
     async with setup(ctx):
         names = [*ctx.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
@@ -138,9 +139,10 @@ async def run_grpc_service(
         log.info("shutting down", extra={"service": service, "grace_seconds": grace_seconds})
         await health.enter_graceful_shutdown()
         await server.stop(grace_seconds)
-        if metrics is not None:
-            metrics.close()
-        shutdown_tracing()
+    # After the service's own shutdown (jobs handed back, pools closed): it may still count and trace.
+    if metrics is not None:
+        metrics.close()
+    shutdown_tracing()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.remove_signal_handler(sig)
     log.info("stopped", extra={"service": service})
