@@ -104,10 +104,10 @@ def linear_gain_fits(measured: LoudnormMeasurement, target: LoudnessTarget) -> b
 
 
 _MAX_LIMITER_PASSES = 3
-_LOUDNESS_TOLERANCE_LU = 0.3
+_LOUDNESS_TOLERANCE_LU = 0.4
 # Headroom under the true-peak ceiling for the limiter: it limits 4x-oversampled
-# sample peaks, a close stand-in for true peaks; AAC encoding adds a little.
-_LIMITER_MARGIN_DB = 0.5
+# sample peaks, a close stand-in for true peaks; AAC encoding adds a little more.
+_LIMITER_MARGIN_DB = 1.0
 
 
 def limiter_chain(gain_db: float, target: LoudnessTarget, sample_rate: int) -> str:
@@ -117,6 +117,23 @@ def limiter_chain(gain_db: float, target: LoudnessTarget, sample_rate: int) -> s
         f"volume={gain_db:.2f}dB,aresample=192000,"
         f"alimiter=limit={ceiling:.4f}:attack=2:release=20:level=disabled,aresample={sample_rate}"
     )
+
+
+async def measure_integrated(
+    input_args: Sequence[str | Path], audio_graph: str, chain: str, *, time_limit: float
+) -> float:
+    """Integrated loudness (LUFS) of `[mix]` after `chain`: ebur128 without true peak,
+    cheaper than loudnorm's analysis when only the loudness is needed."""
+    run = await run_ffmpeg(
+        [*input_args, "-filter_complex", f"{audio_graph};[mix]{chain},ebur128=framelog=quiet[measured]",
+         "-map", "[measured]", "-vn", "-f", "null", "-"],
+        time_limit=time_limit,
+        loglevel="info",
+    )  # fmt: skip
+    found = _INTEGRATED.search(run.stderr[run.stderr.rfind("Summary:") :])
+    if found is None:
+        raise ValueError("ebur128 printed no summary")
+    return float(found.group(1))
 
 
 @dataclass(frozen=True)
@@ -141,25 +158,29 @@ async def plan_loudness(
     Usually one linear gain does it (loudnorm's second pass with `linear=true`). Speech
     is peaky: when that gain would push peaks over the ceiling, loudnorm would silently
     fall back to its dynamic mode, which misses the target on short clips. Instead the
-    mix gets the gain plus a peak limiter, a second audio-only pass measures what the
-    limiter left, and the gain is corrected by the difference.
+    mix gets the gain plus a peak limiter; the limiter takes some loudness back (more
+    as the gain grows), so audio-only passes measure the result and correct the gain
+    by the secant method until within tolerance (usually one or two passes).
     """
     measured = await measure_loudnorm(input_args, audio_graph, target, time_limit=time_limit)
     if linear_gain_fits(measured, target):
         return LoudnessPlan(loudnorm_filter(target, measured, sample_rate), passes=1, limited=False)
-    gain = target.integrated_lufs - measured.input_i
+    wanted = target.integrated_lufs
+    # Points (gain, loudness): without the limiter, loudness = input + gain.
+    previous = (0.0, measured.input_i)
+    gain = wanted - measured.input_i
     passes = 1
-    # The limiter takes a little loudness back, more as the gain grows: correct and
-    # re-measure until within tolerance (in practice one or two audio-only passes).
     for _ in range(_MAX_LIMITER_PASSES):
-        limited = await measure_loudnorm(
-            input_args, audio_graph, target, time_limit=time_limit, chain=limiter_chain(gain, target, sample_rate)
+        loudness = await measure_integrated(
+            input_args, audio_graph, limiter_chain(gain, target, sample_rate), time_limit=time_limit
         )
         passes += 1
-        shortfall = target.integrated_lufs - limited.input_i
-        if abs(shortfall) <= _LOUDNESS_TOLERANCE_LU:
+        if abs(wanted - loudness) <= _LOUDNESS_TOLERANCE_LU:
             break
-        gain += shortfall
+        slope = (loudness - previous[1]) / (gain - previous[0]) if gain != previous[0] else 1.0
+        # A limiter never makes louder than the gain asks: keep the slope in (0.1, 1].
+        slope = min(1.0, max(0.1, slope))
+        previous, gain = (gain, loudness), gain + (wanted - loudness) / slope
     return LoudnessPlan(limiter_chain(gain, target, sample_rate), passes=passes, limited=True)
 
 
