@@ -44,6 +44,9 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+BURST_SECONDS: dict[str, list[float]] = {"aborted": [], "get": []}
+
+
 async def _burst(calls: list[Callable[[], Awaitable[object]]]) -> tuple[list[float], list[object]]:
     async def timed(call: Callable[[], Awaitable[object]]) -> tuple[float, object]:
         started = time.perf_counter()
@@ -91,7 +94,9 @@ async def _run(address: str, data_dir: Path) -> None:
         print(f"{REQUESTS} concurrent calls x {ROUNDS} rounds over {CHANNELS} channels; "
               f"machine: {os.cpu_count()} cores", flush=True)  # fmt: skip
         for round_no in range(ROUNDS):
+            began = time.perf_counter()
             latencies, answers = await _burst([generate(i) for i in range(REQUESTS)])
+            BURST_SECONDS["aborted"].append(time.perf_counter() - began)
             for latency, answer in zip(latencies, answers, strict=True):
                 if hasattr(answer, "job"):
                     accepted += 1
@@ -99,7 +104,9 @@ async def _run(address: str, data_dir: Path) -> None:
                     aborted_ms.append(latency)
                 else:
                     wrong.append(answer)
+            began = time.perf_counter()
             base, _ = await _burst([get(i) for i in range(REQUESTS)])
+            BURST_SECONDS["get"].append(time.perf_counter() - began)
             baseline_ms.extend(base)
             print(f"  round {round_no + 1}: ABORTED p50 {statistics.median(latencies):6.1f} ms, "
                   f"p99 {_percentile(latencies, 0.99):6.1f} ms | GetProject p50 {statistics.median(base):6.1f} ms, "
@@ -123,6 +130,9 @@ async def _run(address: str, data_dir: Path) -> None:
     )
     print(f"{'one at a time: GetProject p50 / p99 (ms)':<52}"
           f"{statistics.median(alone_get):>6.1f}/{_percentile(alone_get, 0.99):<5.1f}{'':>12}")  # fmt: skip
+    for name, label in (("aborted", "ABORTED"), ("get", "GetProject")):
+        rate = REQUESTS / statistics.median(BURST_SECONDS[name])
+        print(f"{f'burst throughput, {label} (answers/s)':<52}{rate:>12.0f}{'':>12}")
     print(f"{'ratio ABORTED p99 / GetProject p99':<52}"
           f"{_percentile(aborted_ms, 0.99) / _percentile(baseline_ms, 0.99):>11.2f}x{'':>12}")  # fmt: skip
     if wrong:
