@@ -136,9 +136,9 @@ async def _scenario(name: str, source: Path, voice: Path, subtitles: Path, workd
           f"TP {ours_loudness.true_peak_dbtp:.1f}; hand-written single-pass {hand_loudness.integrated_lufs:.1f} LUFS "
           f"TP {hand_loudness.true_peak_dbtp:.1f}")  # fmt: skip
     print("pipeline passes:")
-    for pass_name, seconds in passes.items():
+    for pass_name, timings in passes.items():
         reason = PASS_REASONS.get(pass_name.split(" x")[0], "")
-        print(f"  {pass_name:<36} median {statistics.median(seconds):5.2f} s — {reason}")
+        print(f"  {pass_name:<36} median {statistics.median(timings):5.2f} s — {reason}")
 
 
 async def _run() -> None:

@@ -220,7 +220,6 @@ async def test_a_sideways_phone_video_arrives_upright(tmp_path: Path, store: Loc
         await render_pieces([Piece(SourceRange(rotated, 0, 1.0, has_audio=False), 0, 1.0, 0)], partial, INTERMEDIATE,
                             time_limit=60, fit=FrameFit.CROP)  # fmt: skip
     output = store.local_path("clips/upright.mp4")
-    crop = {"at": 0.5, "y": 900, "width": 100, "height": 100, "workdir": tmp_path}
-    left = await gray_crop(output, x=100, **crop)
-    right = await gray_crop(output, x=880, **crop)
+    left = await gray_crop(output, at=0.5, x=100, y=900, width=100, height=100, workdir=tmp_path)
+    right = await gray_crop(output, at=0.5, x=880, y=900, width=100, height=100, workdir=tmp_path)
     assert mean_abs_difference(left, right) > 20  # the two colours are now left and right

@@ -102,8 +102,10 @@ async def test_subtitles_are_burned_during_cues_at_the_chosen_position(tmp_path:
     top = await _render_flat(tmp_path, store, "top.mp4", phrases=cue, position_y=20)
 
     async def difference(video: Path, at: float, center_y: int) -> float:
-        region = {"x": 140, "y": center_y - 60, "width": 800, "height": 120, "workdir": tmp_path}
-        return mean_abs_difference(await gray_crop(plain, at=at, **region), await gray_crop(video, at=at, **region))
+        async def crop(path: Path) -> bytes:
+            return await gray_crop(path, at=at, x=140, y=center_y - 60, width=800, height=120, workdir=tmp_path)
+
+        return mean_abs_difference(await crop(plain), await crop(video))
 
     bottom_row, top_row = round(0.85 * 1920), round(0.20 * 1920)
     assert await difference(bottom, 1.0, bottom_row) > 5  # during the cue, where it is placed

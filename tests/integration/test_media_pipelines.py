@@ -19,7 +19,7 @@ from editai_common.ffmpeg import ProgressCallback
 from editai_common.media_store import LocalMediaStore
 from services.render.jobs import Job, JobStatus, JobType, PipelineError
 from services.render.media.loudness import measure_loudness
-from services.render.pipelines.context import SpeechResult, WordTiming
+from services.render.pipelines.context import PipelineLibrary, SpeechPort, SpeechResult, WordTiming
 from services.render.pipelines.final import render_final_clip
 from services.render.pipelines.process_video import process_video
 from services.render.pipelines.raw_clips import generate_raw_clips
@@ -88,8 +88,22 @@ class MemoryLibrary:
     async def set_clip_status(self, clip_id: str, status: ClipStatus, error: str = "") -> None:
         self.clips[clip_id] = dataclasses.replace(self.clips[clip_id], final_status=status, error=error)
 
-    async def set_clip_media(self, clip_id: str, **keys: Any) -> None:
-        changes = {k: v for k, v in keys.items() if v is not None}
+    async def set_clip_media(
+        self,
+        clip_id: str,
+        *,
+        raw_video_key: str | None = None,
+        final_video_key: str | None = None,
+        thumbnail_key: str | None = None,
+        srt_key: str | None = None,
+        audio_key: str | None = None,
+        duration_seconds: float | None = None,
+    ) -> None:
+        keys = {
+            "raw_video_key": raw_video_key, "final_video_key": final_video_key, "thumbnail_key": thumbnail_key,
+            "srt_key": srt_key, "audio_key": audio_key, "duration_seconds": duration_seconds,
+        }  # fmt: skip
+        changes: dict[str, Any] = {k: v for k, v in keys.items() if v is not None}
         self.clips[clip_id] = dataclasses.replace(self.clips[clip_id], **changes)
 
     async def set_clip_speech(self, clip_id: str, *, tts_audio_key: str, tts_timings: Any) -> None:
@@ -113,7 +127,18 @@ class ToneSpeech:
         self.workdir = workdir
         self.calls: list[str] = []
 
-    async def synthesize(self, text: str, **options: Any) -> SpeechResult:
+    async def synthesize(
+        self,
+        text: str,
+        *,
+        voice_id: str = "",
+        model_id: str = "",
+        provider: str = "",
+        remove_silence: bool = False,
+        min_silence_duration: float | None = None,
+        silence_padding: float | None = None,
+        time_limit: float = 120.0,
+    ) -> SpeechResult:
         self.calls.append(text)
         words = text.split()
         key = f"tts/{uuid.uuid4().hex}.wav"
@@ -129,7 +154,9 @@ class Context:
     """The JobContext a worker would hand over for one attempt."""
 
     def __init__(self, job: Job, media: LocalMediaStore, workdir: Path, library: MemoryLibrary, speech: ToneSpeech):
-        self.job, self.media, self.workdir, self.library, self.speech = job, media, workdir, library, speech
+        self.job, self.media, self.workdir = job, media, workdir
+        self.library: PipelineLibrary = library
+        self.speech: SpeechPort = speech
         self.progress: list[tuple[float, str]] = []
 
     def time_remaining(self) -> float:
