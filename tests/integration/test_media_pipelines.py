@@ -359,3 +359,37 @@ async def test_process_video_with_a_non_media_upload_is_invalid_argument(world) 
         await process_video(ctx)
 
     assert raised.value.reason == "UNSUPPORTED_MEDIA"
+
+
+async def test_process_video_can_speak_its_text_and_caption_it(world) -> None:
+    store, library, speech, workdir = world
+    await make_video(store.local_path("uploads/v.mp4"), seconds=3.0)
+    params = {
+        "video_key": "uploads/v.mp4",
+        "generate_audio": True,
+        "tts_text": "Three little words",
+        "variant_count": 1,
+    }
+    ctx = Context(_job(JobType.PROCESS_VIDEO, params), store, workdir, library, speech)
+
+    outcome = await process_video(ctx)
+
+    assert speech.calls == ["Three little words"]
+    probed = probe_output(store.local_path(outcome.output_keys[0]))
+    assert probed.duration == pytest.approx(1.2, abs=0.1)  # 3 words x 0.4 s
+    assert (await measure_loudness(store.local_path(outcome.output_keys[0]))).integrated_lufs == pytest.approx(
+        -14, abs=1
+    )
+
+
+async def test_process_video_muting_a_source_that_is_all_voice_leaves_silence(world) -> None:
+    store, library, speech, workdir = world
+    await make_video(store.local_path("uploads/talk.mp4"), seconds=2.0)  # a steady tone: all "speech"
+    params = {"video_key": "uploads/talk.mp4", "target_duration": 2, "mute_source_voice": True}
+    ctx = Context(_job(JobType.PROCESS_VIDEO, params), store, workdir, library, speech)
+
+    outcome = await process_video(ctx)
+
+    output = store.local_path(outcome.output_keys[0])
+    assert probe_output(output).has_audio
+    assert (await measure_loudness(output)).integrated_lufs < -60
