@@ -267,3 +267,20 @@ def test_required_variables_are_set_in_the_cluster_config(objects: list[dict[str
     required = {name for name, default in documented_variables().items() if default.lower().startswith("required")}
     assert required, "docs/configuration.md marks required variables with 'required'"
     assert not required - set(config_data(objects))
+
+
+def test_only_editai_pods_reach_the_grpc_ports(objects: list[dict[str, Any]]) -> None:
+    """The services trust x-profile-id, so the NetworkPolicy must cover every gRPC pod and admit every caller."""
+    policy = by_kind(objects, "NetworkPolicy")["editai-grpc-internal"]["spec"]
+    selected = set(policy["podSelector"]["matchExpressions"][0]["values"])
+    internal, metrics = policy["ingress"]
+    admitted = internal["from"][0]["podSelector"]["matchLabels"]
+    open_ports = {p["port"] for p in internal["ports"]}
+    for name, deployment in by_kind(objects, "Deployment").items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert admitted.items() <= labels.items(), f"{name} could not call the gRPC services"
+        ports = {p["name"]: p["containerPort"] for p in container_of(deployment)["ports"]}
+        if "grpc" in ports:
+            assert labels["app.kubernetes.io/name"] in selected, f"{name} is not protected"
+            assert ports["grpc"] in open_ports
+            assert ports["metrics"] in {p["port"] for p in metrics["ports"]}
