@@ -223,3 +223,11 @@ async def test_a_sideways_phone_video_arrives_upright(tmp_path: Path, store: Loc
     left = await gray_crop(output, at=0.5, x=100, y=900, width=100, height=100, workdir=tmp_path)
     right = await gray_crop(output, at=0.5, x=880, y=900, width=100, height=100, workdir=tmp_path)
     assert mean_abs_difference(left, right) > 20  # the two colours are now left and right
+
+
+async def test_a_thumbnail_asked_past_the_end_takes_the_first_frame(tmp_path: Path) -> None:
+    video = await make_video(tmp_path / "short.mp4", seconds=0.4, audio=None)
+
+    await render_thumbnail(video, tmp_path / "thumb.jpg", at_seconds=5.0)
+
+    assert (await probe_media(tmp_path / "thumb.jpg")).width == 320
