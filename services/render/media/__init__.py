@@ -7,6 +7,7 @@ store's `temp_path`, so a failed or cancelled run leaves nothing behind.
     presets         render presets (1080x1920 H.264/AAC, loudness target)
     filters         denoise / sharpen / colour, validated, as a filter chain
     normalize       rotation + scale/crop (or blurred pad) to the output frame
+    probing         display rotation from a decoded frame (beyond the shared probe)
     filtergraph     escaping of values inside ffmpeg filtergraphs
     scoring         one low-res ffmpeg analysis pass → distinct candidate windows
     speech_regions  speech detection (silencedetect) → ducking volume expression
