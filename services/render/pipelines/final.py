@@ -92,6 +92,8 @@ async def _render(ctx: JobContext, clip_id: str) -> JobOutcome:
     text = content.tts_text.strip() or " ".join(cue.text.replace("\n", " ") for cue in user_cues)
     if not text:
         raise PipelineError("The clip has no voiceover text (tts_text) to speak.", reason="NO_TTS_TEXT")
+    raw = ctx.media.local_path(clip.raw_video_key)
+    info = await probe_video(raw)
     await ctx.library.set_clip_status(clip_id, ClipStatus.PROCESSING)
     await ctx.report(3, "synthesizing voiceover")
 
@@ -114,8 +116,6 @@ async def _render(ctx: JobContext, clip_id: str) -> JobOutcome:
     async with ctx.media.writer(srt_key) as writer:
         await writer.write(phrases_to_srt(phrases).encode())
 
-    raw = ctx.media.local_path(clip.raw_video_key)
-    info = await probe_video(raw)
     extra: list[SourceRange] = []
     if duration > info.duration_seconds:
         # Longer voiceover: continue with the project's segments before looping.
