@@ -25,6 +25,21 @@ from services.render.records import Clip, ClipContent, ClipStatus, Export, NewCl
 REPORT_INTERVAL_SECONDS = 0.5
 
 
+class AttemptMediaStore(LocalMediaStore):
+    """The media store as one attempt writes to it: its partial files live in the attempt's
+    scratch dir, so whoever removes that dir (the worker on every exit path, the reaper after a
+    SIGKILL) removes them too, even while an orphaned ffmpeg still holds one open. The scratch
+    dir is on the data volume, so publishing a file is still one atomic rename."""
+
+    def __init__(self, root: Path, workdir: Path) -> None:
+        super().__init__(root)
+        self._partials = workdir / ".partial"
+        self._partials.mkdir(parents=True, exist_ok=True)
+
+    def partial_dir(self) -> Path:
+        return self._partials
+
+
 class AttemptLibrary:
     """`PipelineLibrary` bound to one attempt: reads scoped to the job's profile, writes fenced."""
 

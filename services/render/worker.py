@@ -27,7 +27,7 @@ from editai_common.errors import ServiceError
 from editai_common.ffmpeg import FfmpegFailed
 from editai_common.logs import log_context
 from editai_common.media_store import LocalMediaStore
-from services.render.attempt import Attempt
+from services.render.attempt import Attempt, AttemptMediaStore
 from services.render.jobs import (
     FailureReason,
     Job,
@@ -152,7 +152,8 @@ class Worker:
     async def _run_attempt(self, job: Job) -> None:
         workdir = self.config.work_dir / f"{job.id}-{job.fencing_token}"
         workdir.mkdir(parents=True, exist_ok=True)
-        attempt = Attempt(job, media=self.media, workdir=workdir, library_store=self.library, speech=self.speech,
+        media = AttemptMediaStore(self.media.root, workdir)
+        attempt = Attempt(job, media=media, workdir=workdir, library_store=self.library, speech=self.speech,
                           jobs=self.jobs, progress=self.progress)  # fmt: skip
         task = asyncio.create_task(self._pipeline(attempt), name=f"pipeline-{job.id}")
         running = RunningAttempt(attempt, task)

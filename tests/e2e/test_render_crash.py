@@ -24,7 +24,7 @@ from services.render.records import NewClip
 from tests.render_support.client import Render, put_video
 from tests.render_support.fixtures import *  # noqa: F403 - fixtures
 from tests.render_support.fixtures import TEST_LEASE_TTL
-from tests.render_support.state import ffmpeg_children
+from tests.render_support.state import ffmpeg_children, scratch_files
 from tests.support.processes import ServiceProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -62,9 +62,10 @@ async def test_killed_worker_frees_project_fails_job_and_its_token_is_refused(
     data_dir: Path,
     stores: tuple[PostgresJobStore, PostgresLibrary],
 ) -> None:
-    """Guarantees 2 (locks never leak), 5 (no job vanishes) and 3 (fencing): SIGKILL the worker running a
-    job; within the lease TTL + detection the project takes a new job, the old job is failed WORKER_LOST,
-    and writes carrying the killed attempt's fencing token are refused."""
+    """Guarantees 2 (locks never leak), 5 (no job vanishes), 3 (fencing) and 9 (clean up): SIGKILL the
+    worker running a job; within the lease TTL + detection the project takes a new job, the old job is
+    failed WORKER_LOST, writes carrying the killed attempt's fencing token are refused, and its scratch
+    files are gone."""
     api = start_render(EDITAI_RENDER_WORKERS="0", EDITAI_RENDER_MAX_ATTEMPTS="1")
     worker = start_render("render.worker", EDITAI_RENDER_MAX_ATTEMPTS="1")
     render = Render(grpc_channel_factory(api.address), f"crash-{uuid.uuid4().hex[:8]}")
@@ -91,6 +92,12 @@ async def test_killed_worker_frees_project_fails_job_and_its_token_is_refused(
         await library.add_clips(render.profile, project.id, [clip], replace=True, job_id=first.id, token=stale)
     assert (await render.job(first.id)).status == render_pb2.JOB_STATUS_FAILED
     assert (await render.ListClips(project_id=project.id)).clips == []
+    # Guarantee 9: the reaper removed the dead attempt's scratch dir, partial media files included
+    # (its orphaned ffmpeg may still be writing to an unlinked one).
+    settled = time.monotonic()
+    while scratch_files(data_dir):
+        assert time.monotonic() - settled < 3, f"left behind: {scratch_files(data_dir)}"
+        await asyncio.sleep(0.05)
     await render.CancelProject(project_id=project.id)
 
 
