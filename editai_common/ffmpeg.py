@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import shutil
 import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +30,20 @@ ProgressCallback = Callable[[float], Awaitable[None]]
 
 _STDERR_LIMIT = 2 * 1024 * 1024
 KILL_GRACE_SECONDS = 0.5
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: ffmpeg gets SIGKILL when its worker dies.
+
+    A SIGKILLed worker cannot stop its ffmpeg; without this the encode would run
+    on, burning CPU for a job another worker already took over.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @cache
@@ -137,6 +153,7 @@ async def _run_ffmpeg(
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        preexec_fn=_die_with_parent,
     )
     stderr = bytearray()
     assert process.stdout is not None and process.stderr is not None
