@@ -57,6 +57,8 @@ class MediaStore(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def copy(self, source_key: str, target_key: str) -> None: ...
+
     async def delete_prefix(self, prefix: str) -> int: ...
 
 
@@ -128,6 +130,21 @@ class LocalMediaStore:
 
     async def delete(self, key: str) -> None:
         self.local_path(key).unlink(missing_ok=True)
+
+    async def copy(self, source_key: str, target_key: str) -> None:
+        """Gives `target_key` the bytes of `source_key`, atomically; a hard link when possible.
+
+        Used where one owner's file must outlive another's eviction (a job's
+        voiceover taken from the shared TTS cache).
+        """
+        source = self.local_path(source_key)
+        if not source.is_file():
+            raise NotFound(f"Media {source_key} does not exist.", reason="MEDIA_NOT_FOUND")
+        async with self.temp_path(target_key) as partial:
+            try:
+                os.link(source, partial)
+            except OSError:
+                await asyncio.to_thread(shutil.copyfile, source, partial)
 
     async def delete_prefix(self, prefix: str) -> int:
         """Deletes every file under a folder key; returns how many were removed."""

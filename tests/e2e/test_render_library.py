@@ -125,3 +125,5 @@ async def test_synthesize_speech_job_stores_the_audio_key(
     assert done.status == render_pb2.JOB_STATUS_SUCCEEDED, done.error
     assert done.duration_seconds > 0 and len(done.output_keys) == 1
     assert (data_dir / "media" / done.output_keys[0]).stat().st_size > 0
+    # The job owns its copy: evicting the TTS cache entry must not break the download.
+    assert done.output_keys[0].startswith(f"jobs/{job.id}/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import PurePosixPath
 
 from services.render.jobs import JobOutcome
 from services.render.pipelines.context import JobContext
@@ -22,8 +23,12 @@ async def synthesize_speech(ctx: JobContext) -> JobOutcome:
         time_limit=ctx.time_remaining(),
     )
     await ctx.report(95, "storing audio")
+    # The TTS cache evicts least-recently-used audio; the job's download must not vanish with it.
+    suffix = PurePosixPath(result.audio_key).suffix
+    audio_key = f"jobs/{ctx.job.id}/{ctx.job.fencing_token}/speech{suffix}"
+    await ctx.media.copy(result.audio_key, audio_key)
     return JobOutcome(
-        output_keys=(result.audio_key,),
+        output_keys=(audio_key,),
         duration_seconds=result.duration_seconds,
         extra={
             "content_type": result.content_type,
