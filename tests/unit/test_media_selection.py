@@ -116,4 +116,3 @@ def test_a_tiny_remainder_never_stalls_filling_and_is_absorbed() -> None:
     assert pieces_duration(pieces) == pytest.approx(4.0)
     assert [p.range.label for p in pieces] == ["tail", "whole"]
     assert pieces[-1].duration == pytest.approx(0.05)
-
