@@ -18,9 +18,12 @@ in no monkey-patching.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import random
+import re
 import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -83,45 +86,54 @@ def tracer() -> trace.Tracer:
     return trace.get_tracer(_TRACER_NAME)
 
 
-@contextlib.contextmanager
-def server_span(name: str, carrier: Mapping[str, str], attributes: dict[str, Any]) -> Iterator[trace.Span]:
-    """The current span while handling one incoming request, continuing the caller's `traceparent`.
+_TRACEPARENT = re.compile(r"(?P<version>[0-9a-f]{2})-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-[0-9a-f]{2}(-.*)?")
+_INVALID_TRACE = "0" * 32
+_INVALID_SPAN = "0" * 16
+# Not exporting: the traceparent to hand on to outgoing calls while handling a request.
+_forwarded_traceparent: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "editai_forwarded_traceparent", default=None
+)
 
-    Exporting: a real SDK span. Not exporting (the default): no span is recorded; the
-    caller's trace context (or a fresh trace id when there is none) is made current so
-    that logs carry `trace_id` and outgoing calls carry `traceparent` — at a few µs a call.
+
+@dataclass(frozen=True)
+class ServerSpan:
+    """The trace a request belongs to; `span` is the SDK span when spans are exported, else None."""
+
+    trace_id: str
+    span: trace.Span | None
+
+
+@contextlib.contextmanager
+def server_span(name: str, carrier: Mapping[str, str], attributes: dict[str, Any]) -> Iterator[ServerSpan]:
+    """The current trace while handling one incoming request, continuing the caller's `traceparent`.
+
+    Exporting: a real SDK span, current for the request. Not exporting (the default): no
+    span and no SDK work — the caller's traceparent (or a fresh one) is kept in a contextvar
+    for outgoing calls and its trace id goes to the logs, at a few µs a call.
     """
-    parent = propagate.extract(carrier)
     if _exporting:
         with tracer().start_as_current_span(
             name,
-            context=parent,
+            context=propagate.extract(carrier),
             kind=SpanKind.SERVER,
             attributes=attributes,
             record_exception=False,  # tracebacks stay in the service's own log, not in spans
             set_status_on_exception=False,
         ) as span:
-            yield span
+            yield ServerSpan(format(span.get_span_context().trace_id, "032x"), span)
         return
-    span = trace.get_current_span(parent)
-    if not span.get_span_context().is_valid:
-        span = trace.NonRecordingSpan(
-            trace.SpanContext(
-                trace_id=random.getrandbits(128) or 1,
-                span_id=random.getrandbits(64) or 1,
-                is_remote=False,
-                trace_flags=trace.TraceFlags(trace.TraceFlags.DEFAULT),
-            )
-        )
-    with trace.use_span(span, end_on_exit=False):
-        yield span
-
-
-def _trace_fields(span: trace.Span) -> dict[str, str]:
-    context = span.get_span_context()
-    if not context.is_valid:
-        return {}
-    return {"trace_id": format(context.trace_id, "032x")}
+    incoming = carrier.get("traceparent", "")
+    found = _TRACEPARENT.fullmatch(incoming)
+    if found and found["version"] != "ff" and found["trace"] != _INVALID_TRACE and found["span"] != _INVALID_SPAN:
+        trace_id, forwarded = found["trace"], incoming
+    else:
+        trace_id = f"{random.getrandbits(128) or 1:032x}"
+        forwarded = f"00-{trace_id}-{random.getrandbits(64) or 1:016x}-00"
+    token = _forwarded_traceparent.set(forwarded)
+    try:
+        yield ServerSpan(trace_id, None)
+    finally:
+        _forwarded_traceparent.reset(token)
 
 
 class TracingServerInterceptor(CallInterceptor):
@@ -130,20 +142,20 @@ class TracingServerInterceptor(CallInterceptor):
     @contextlib.contextmanager
     def around(self, call: ServerCall) -> Iterator[None]:
         attributes = {"rpc.system": "grpc", "rpc.service": call.service, "rpc.method": call.method}
-        with server_span(call.full_method.lstrip("/"), call.metadata, attributes) as span:
+        with server_span(call.full_method.lstrip("/"), call.metadata, attributes) as current:
             error: BaseException | None = None
             try:
-                with log_context(**_trace_fields(span)):
+                with log_context(trace_id=current.trace_id):
                     yield
             except BaseException as raised:
                 error = raised
                 raise
             finally:
-                if span.is_recording():
+                if current.span is not None:
                     code = final_code(call.context, error)
-                    span.set_attribute("rpc.grpc.status_code", code.value[0])
+                    current.span.set_attribute("rpc.grpc.status_code", code.value[0])
                     if code != grpc.StatusCode.OK:
-                        span.set_status(Status(StatusCode.ERROR, code.name))
+                        current.span.set_status(Status(StatusCode.ERROR, code.name))
 
 
 class TracingClientInterceptor(MetadataClientInterceptor):
@@ -154,6 +166,9 @@ class TracingClientInterceptor(MetadataClientInterceptor):
     """
 
     def extra_metadata(self) -> list[tuple[str, str]]:
+        if not _exporting:
+            forwarded = _forwarded_traceparent.get()
+            return [("traceparent", forwarded)] if forwarded else []
         carrier: dict[str, str] = {}
         propagate.inject(carrier)
         return list(carrier.items())
@@ -179,13 +194,13 @@ class TracingMiddleware:
             await send(message)
 
         method = scope.get("method", "")
-        with server_span(f"{method} {scope.get('path', '')}", headers, {"http.request.method": method}) as span:
+        with server_span(f"{method} {scope.get('path', '')}", headers, {"http.request.method": method}) as current:
             try:
-                with log_context(**_trace_fields(span)):
+                with log_context(trace_id=current.trace_id):
                     await self.app(scope, receive, send_recording_status)
             finally:
-                if span.is_recording():
-                    _annotate_http_span(span, method, getattr(scope.get("route"), "path", None), status)
+                if current.span is not None:
+                    _annotate_http_span(current.span, method, getattr(scope.get("route"), "path", None), status)
 
 
 def _annotate_http_span(span: trace.Span, method: str, route: str | None, status: int) -> None:
