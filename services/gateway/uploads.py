@@ -13,6 +13,7 @@ non-media file is refused (415) after a few bytes, not after the whole upload.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -31,6 +32,10 @@ from services.gateway.upload_limit import UPLOAD_TOO_LARGE, too_large_detail
 MAX_TEXT_FIELD_BYTES = 1024 * 1024
 # The parser is pure Python: feeding it bigger pieces keeps the per-chunk overhead low.
 COALESCE_BYTES = 512 * 1024
+# Disk writes happen in a worker thread, one block in flight while the next is received
+# (double buffering): the event loop never blocks on the disk and socket and disk overlap.
+# Memory per upload stays about two blocks plus one coalesced chunk.
+WRITE_BLOCK_BYTES = 4 * 1024 * 1024
 _SUFFIXES = {MediaKind.VIDEO: ".mp4", MediaKind.AUDIO: ".audio", MediaKind.SUBTITLES: ".srt"}
 _KNOWN_SUFFIXES = {
     ".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".flv",
@@ -73,6 +78,47 @@ def _boundary(request: Request) -> bytes:
     return options[b"boundary"]
 
 
+class _BackgroundWriter:
+    """Collects a part's bytes into blocks and writes each in a thread while the next one fills."""
+
+    def __init__(self, writer: MediaWriter) -> None:
+        self._writer = writer
+        self._blocks: list[bytes] = []
+        self._size = 0
+        self._in_flight: asyncio.Future[None] | None = None
+
+    async def write(self, chunk: bytes) -> None:
+        self._blocks.append(chunk)
+        self._size += len(chunk)
+        if self._size >= WRITE_BLOCK_BYTES:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if self._in_flight is not None:
+            await self._in_flight  # at most one block waits for the disk
+            self._in_flight = None
+        if not self._size:
+            return
+        block = b"".join(self._blocks)
+        self._blocks, self._size = [], 0
+        # MediaWriter.write sends blocks over 1 MiB to a thread; smaller tails are written inline.
+        self._in_flight = asyncio.ensure_future(self._writer.write(block))
+
+    async def finish(self) -> None:
+        """Everything written (raises what the disk raised)."""
+        await self._flush()
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Waits for the block in flight, so the file is never closed under a writing thread."""
+        if self._in_flight is not None:
+            in_flight, self._in_flight = self._in_flight, None
+            with contextlib.suppress(Exception):
+                await asyncio.shield(in_flight)
+            if not in_flight.cancelled() and in_flight.exception() is not None:
+                raise in_flight.exception()  # type: ignore[misc]
+
+
 class _PartSink:
     """Where the bytes of the part being parsed go: a media store writer, or a text buffer."""
 
@@ -82,7 +128,8 @@ class _PartSink:
         self.spec = spec
         self.text = bytearray()
         self.head = bytearray()
-        self.writer: MediaWriter | None = None
+        self.writer: _BackgroundWriter | None = None
+        self.media: MediaWriter | None = None
         self.key = ""
         self.checked = spec is None
 
@@ -180,7 +227,10 @@ class _StreamingForm:
             )
         part.checked = True
         part.key = new_key("uploads", _suffix(part.filename, part.spec.kind))
-        part.writer = await self.stack.enter_async_context(self.store.writer(part.key))
+        part.media = await self.stack.enter_async_context(self.store.writer(part.key))
+        part.writer = _BackgroundWriter(part.media)
+        # Unwinds before the file closes, on success and on failure alike.
+        self.stack.push_async_callback(part.writer.drain)
 
     async def _end(self) -> None:
         part, self.current = self.current, None
@@ -195,19 +245,22 @@ class _StreamingForm:
             await self._start_file(part)
             assert part.writer is not None
             await part.writer.write(bytes(part.head))
-        assert part.writer is not None
-        self.form.files[part.name] = StoredFile(part.name, part.key, part.filename, part.writer.bytes_written)
+        assert part.writer is not None and part.media is not None
+        await part.writer.finish()
+        self.form.files[part.name] = StoredFile(part.name, part.key, part.filename, part.media.bytes_written)
 
 
 async def _coalesced(request: Request) -> AsyncIterator[bytes]:
-    pending = bytearray()
+    pending: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
-        pending += chunk
-        if len(pending) >= COALESCE_BYTES:
-            yield bytes(pending)
-            pending.clear()
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= COALESCE_BYTES:
+            yield b"".join(pending)
+            pending, size = [], 0
     if pending:
-        yield bytes(pending)
+        yield b"".join(pending)
 
 
 @asynccontextmanager
