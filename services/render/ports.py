@@ -42,6 +42,8 @@ class Reaped(Protocol):
 
 
 class JobStore(Protocol):
+    async def queued_count(self) -> int: ...
+
     async def submit(
         self, new: NewJob, prepare: Callable[[], Awaitable[Mapping[str, Any]]] | None = None
     ) -> Submitted: ...

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from editai_common.media_store import LocalMediaStore
+from editai_common.metrics import RENDER_JOBS, RENDER_QUEUE_DEPTH
 from services.render.jobs import JobStatus, LeaseLost, attempt_output_prefixes
 from services.render.ports import CancelBus, JobQueue, JobStore, ProgressReporter, Reaped
 
@@ -51,6 +52,7 @@ class Reaper:
         reaped = [*await self.jobs.reap_expired_leases(), *await self.jobs.reap_overdue()]
         for item in reaped:
             await self._settle(item)
+        RENDER_QUEUE_DEPTH.set(await self.jobs.queued_count())
         for job_id in await self.jobs.undelivered(older_than=self.requeue_after_seconds):
             await self.queue.enqueue(job_id)
         await self.queue.forget_idle_consumers(idle_seconds=self.consumer_idle_seconds)
@@ -70,6 +72,7 @@ class Reaper:
         await asyncio.to_thread(shutil.rmtree, self.work_dir / f"{job.id}-{item.lost_token}", True)
         for prefix in attempt_output_prefixes(job.id, job.project_id, item.lost_token):
             await self.media.delete_prefix(prefix)
+        RENDER_JOBS.labels(kind=job.type.value, state="retried" if item.retried else "failed").inc()
         step = "retrying: the worker was lost" if item.retried else "failed"
         status = JobStatus.QUEUED if item.retried else JobStatus.FAILED
         with contextlib.suppress(LeaseLost):

@@ -16,6 +16,7 @@ from typing import Any
 
 from editai_common.errors import NotFound, ProjectLocked
 from editai_common.media_store import LocalMediaStore
+from editai_common.metrics import RENDER_JOBS
 from services.render.jobs import Job, JobStatus, LeaseLost, NewJob, ProjectBusy, ProjectMissing
 from services.render.ports import CancelBus, JobQueue, JobStore, ProgressReporter
 
@@ -46,11 +47,13 @@ class JobScheduler:
         try:
             submitted = await self.jobs.submit(new, prepare)
         except ProjectBusy as busy:
+            RENDER_JOBS.labels(kind=new.type.value, state="rejected_locked").inc()
             raise ProjectLocked(busy.project_id, busy.running_job_id) from None
         except ProjectMissing:
             raise project_not_found(new.project_id or "") from None
         job = submitted.job
         if submitted.created:
+            RENDER_JOBS.labels(kind=job.type.value, state="accepted").inc()
             await self._report(job, JobStatus.QUEUED, "queued")
             try:
                 await self.queue.enqueue(job.id)

@@ -27,6 +27,7 @@ from editai_common.errors import ServiceError
 from editai_common.ffmpeg import FfmpegFailed
 from editai_common.logs import log_context
 from editai_common.media_store import LocalMediaStore
+from editai_common.metrics import RENDER_JOBS, RENDER_JOBS_ACTIVE
 from services.render.attempt import Attempt, AttemptMediaStore
 from services.render.jobs import (
     FailureReason,
@@ -160,6 +161,8 @@ class Worker:
         self.running[job.id] = running
         keeper = asyncio.create_task(self._keep_lease(running), name=f"lease-{job.id}")
         log.info("job started", extra={"type": job.type.value, "attempt": job.attempt})
+        RENDER_JOBS.labels(kind=job.type.value, state="started").inc()
+        RENDER_JOBS_ACTIVE.labels(kind=job.type.value).inc()
         succeeded = False
         try:
             outcome = await task
@@ -172,6 +175,8 @@ class Worker:
                     raise
                 return
             log.info("job stopped", extra={"reason": running.stop_reason})
+            if running.stop_reason is StopReason.CANCELLED:
+                RENDER_JOBS.labels(kind=job.type.value, state="cancelled").inc()
         except LeaseLost as lost:
             log.warning("job lost its lease; its results are discarded", extra={"error": str(lost)})
         except Exception as error:
@@ -179,6 +184,7 @@ class Worker:
         else:
             succeeded = await self._succeed(attempt, outcome)
         finally:
+            RENDER_JOBS_ACTIVE.labels(kind=job.type.value).dec()
             keeper.cancel()
             try:
                 await asyncio.to_thread(shutil.rmtree, workdir, True)
@@ -225,6 +231,7 @@ class Worker:
             log.warning("job finished after losing its lease; result discarded")
             return False
         log.info("job succeeded")
+        RENDER_JOBS.labels(kind=job.type.value, state="completed").inc()
         await self._report_terminal(job, JobStatus.SUCCEEDED, 100.0, "done")
         return True
 
@@ -239,6 +246,7 @@ class Worker:
             await self.jobs.finish(job.id, job.fencing_token, JobStatus.FAILED, reason=reason, error=message)
         except LeaseLost:
             return
+        RENDER_JOBS.labels(kind=job.type.value, state="failed").inc()
         await self._report_terminal(job, JobStatus.FAILED, attempt.percentage, "failed", error=message)
 
     async def _report_terminal(

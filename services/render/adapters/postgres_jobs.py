@@ -157,6 +157,7 @@ CLIP_AFTER_FAILURE = """
 Prepare = Callable[[], Awaitable[Mapping[str, Any]]]
 
 ACTIVE_COUNT = "SELECT count(*) FROM render.jobs WHERE status IN ('queued', 'running')"
+QUEUED_COUNT = "SELECT count(*) FROM render.jobs WHERE status = 'queued'"
 
 
 @dataclass(frozen=True)
@@ -304,6 +305,13 @@ class PostgresJobStore:
     async def active_count(self) -> int:
         async with self._pool.connection() as conn:
             cur = await conn.execute(ACTIVE_COUNT)
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def queued_count(self) -> int:
+        """Jobs waiting for a worker (the queue depth operators watch)."""
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(QUEUED_COUNT)
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
