@@ -78,7 +78,13 @@ def _servicer(script: ScriptedRender) -> render_pb2_grpc.RenderServiceServicer:
 @asynccontextmanager
 async def scripted_render() -> AsyncIterator[ScriptedRender]:
     script = ScriptedRender()
-    server = grpc.aio.server()
+    # Like the real services: accept the gateway channels' keepalive pings (else GOAWAY too_many_pings).
+    server = grpc.aio.server(
+        options=[
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ]
+    )
     render_pb2_grpc.add_RenderServiceServicer_to_server(_servicer(script), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
