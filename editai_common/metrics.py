@@ -156,28 +156,33 @@ class GrpcMetricsInterceptor(CallInterceptor):
 
     @contextlib.contextmanager
     def around(self, call: ServerCall) -> Iterator[None]:
-        started = time.perf_counter()
+        started = self.started()
         error: BaseException | None = None
-        self._in_flight.inc()
         try:
             yield
         except BaseException as raised:
             error = raised
             raise
         finally:
-            self._in_flight.dec()
-            elapsed = time.perf_counter() - started
-            code = final_code(call.context, error)
-            method = call.full_method.lstrip("/")
-            self._count(method, code.name).inc()
-            self._latency(method).observe(elapsed)
-            level = logging.DEBUG if code == grpc.StatusCode.OK or call.full_method in _QUIET_METHODS else logging.INFO
-            if log.isEnabledFor(level):
-                log.log(
-                    level,
-                    "rpc finished",
-                    extra={"rpc": method, "code": code.name, "duration_ms": round(elapsed * 1000, 3)},
-                )
+            self.finished(call, started, error)
+
+    def started(self) -> float:
+        self._in_flight.inc()
+        return time.perf_counter()
+
+    def finished(self, call: ServerCall, started: float, error: BaseException | None) -> None:
+        """Records the call (and logs its `rpc finished` line: inside the call's log context, so with its ids)."""
+        self._in_flight.dec()
+        elapsed = time.perf_counter() - started
+        code = final_code(call.context, error)
+        method = call.full_method.lstrip("/")
+        self._count(method, code.name).inc()
+        self._latency(method).observe(elapsed)
+        level = logging.DEBUG if code == grpc.StatusCode.OK or call.full_method in _QUIET_METHODS else logging.INFO
+        if log.isEnabledFor(level):
+            log.log(
+                level, "rpc finished", extra={"rpc": method, "code": code.name, "duration_ms": round(elapsed * 1000, 3)}
+            )
 
 
 # --- the metrics endpoint of a gRPC service -------------------------------------------------------

@@ -9,25 +9,32 @@ The gateway adds one line to `create_app`:
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import grpc
 
 from editai_common.grpc_client import register_client_interceptor
-from editai_common.grpc_interception import CombinedInterceptor
+from editai_common.grpc_interception import CallInterceptor, CombinedInterceptor, ServerCall
+from editai_common.logs import log_context
 from editai_common.metrics import GrpcMetricsInterceptor, HttpMetricsMiddleware, render_latest
 from editai_common.request_context import (
     ContextMetadataClientInterceptor,
     RequestContextInterceptor,
     RequestIdMiddleware,
+    fields_from_metadata,
+    new_request_id,
 )
 from editai_common.tracing import (
     TracingClientInterceptor,
     TracingMiddleware,
     TracingServerInterceptor,
     configure_tracing,
+    continue_trace,
+    end_trace,
+    exporting,
 )
 
 _client_side_registered = False
@@ -50,8 +57,43 @@ def grpc_server_interceptors(
     """Outermost first: request context (so every line logs the request id), span, then metrics."""
     configure_tracing(service, os.environ if env is None else env)
     register_client_side()
-    parts = (RequestContextInterceptor(), TracingServerInterceptor(), GrpcMetricsInterceptor(service))
-    return (CombinedInterceptor(*parts),)
+    return (ServerObservability(service),)
+
+
+class ServerObservability(CallInterceptor):
+    """Request context, trace and metrics of one call in one step: this runs on every RPC.
+
+    Same behaviour as RequestContextInterceptor + TracingServerInterceptor +
+    GrpcMetricsInterceptor nested (which it falls back to when spans are exported), with
+    one log context and no nested context managers: about half the per-call CPU.
+    """
+
+    def __init__(self, service: str) -> None:
+        self._metrics = GrpcMetricsInterceptor(service)
+        self._nested = CombinedInterceptor(RequestContextInterceptor(), TracingServerInterceptor(), self._metrics)
+
+    def around(self, call: ServerCall) -> contextlib.AbstractContextManager[None]:
+        return self._nested.around(call) if exporting() else self._fast(call)
+
+    @contextlib.contextmanager
+    def _fast(self, call: ServerCall) -> Iterator[None]:
+        fields = fields_from_metadata(call.metadata)
+        if "request_id" not in fields:
+            fields["request_id"] = new_request_id()
+        fields["trace_id"], trace_token = continue_trace(call.metadata)
+        try:
+            with log_context(**fields):
+                started = self._metrics.started()
+                error: BaseException | None = None
+                try:
+                    yield
+                except BaseException as raised:
+                    error = raised
+                    raise
+                finally:
+                    self._metrics.finished(call, started, error)
+        finally:
+            end_trace(trace_token)
 
 
 def install_http_observability(app: Any, service: str = "gateway", env: Mapping[str, str] | None = None) -> None:

@@ -60,8 +60,13 @@ def current_request_id() -> str | None:
 
 
 def fields_from_metadata(metadata: dict[str, str]) -> dict[str, str]:
-    fields = {field: safe_id(metadata.get(key)) for key, field in PROPAGATED_FIELDS.items()}
-    return {field: value for field, value in fields.items() if value}
+    """The propagated fields present (and well-formed) in incoming metadata, as log fields."""
+    fields: dict[str, str] = {}
+    for key, field in PROPAGATED_FIELDS.items():
+        value = metadata.get(key)
+        if value and _SAFE_ID.fullmatch(value):
+            fields[field] = value
+    return fields
 
 
 class RequestContextInterceptor(CallInterceptor):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import random
+import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
@@ -122,18 +122,35 @@ def server_span(name: str, carrier: Mapping[str, str], attributes: dict[str, Any
         ) as span:
             yield ServerSpan(format(span.get_span_context().trace_id, "032x"), span)
         return
-    incoming = carrier.get("traceparent", "")
-    found = _TRACEPARENT.fullmatch(incoming)
-    if found and found["version"] != "ff" and found["trace"] != _INVALID_TRACE and found["span"] != _INVALID_SPAN:
-        trace_id, forwarded = found["trace"], incoming
-    else:
-        trace_id = f"{random.getrandbits(128) or 1:032x}"
-        forwarded = f"00-{trace_id}-{random.getrandbits(64) or 1:016x}-00"
-    token = _forwarded_traceparent.set(forwarded)
+    trace_id, token = continue_trace(carrier)
     try:
         yield ServerSpan(trace_id, None)
     finally:
         _forwarded_traceparent.reset(token)
+
+
+def exporting() -> bool:
+    """Whether spans are recorded and exported (EDITAI_OTEL_EXPORTER other than none)."""
+    return _exporting
+
+
+def continue_trace(carrier: Mapping[str, str]) -> tuple[str, contextvars.Token[str | None]]:
+    """Not exporting: takes the caller's traceparent (or starts a trace) for outgoing calls.
+
+    Returns the trace id and the token that `end_trace` takes when the request is done.
+    """
+    incoming = carrier.get("traceparent", "")
+    found = _TRACEPARENT.fullmatch(incoming) if incoming else None
+    if found and found["version"] != "ff" and found["trace"] != _INVALID_TRACE and found["span"] != _INVALID_SPAN:
+        trace_id, forwarded = found["trace"], incoming
+    else:
+        ids = os.urandom(24).hex()
+        trace_id, forwarded = ids[:32], f"00-{ids[:32]}-{ids[32:]}-00"
+    return trace_id, _forwarded_traceparent.set(forwarded)
+
+
+def end_trace(token: contextvars.Token[str | None]) -> None:
+    _forwarded_traceparent.reset(token)
 
 
 class TracingServerInterceptor(CallInterceptor):
