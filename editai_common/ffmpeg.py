@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -32,18 +32,24 @@ _STDERR_LIMIT = 2 * 1024 * 1024
 KILL_GRACE_SECONDS = 0.5
 
 
-_PR_SET_PDEATHSIG = 1
+# ffmpeg must die with the worker that started it: a SIGKILLed worker cannot stop
+# its ffmpeg, which would otherwise encode on until its time limit for a job another
+# worker already took over. PR_SET_PDEATHSIG does that, but setting it needs code
+# between fork and exec, and a preexec_fn in a process that runs gRPC aborts the
+# child in gRPC's fork handlers. So a tiny interpreter sets it and execs ffmpeg
+# (same pid, ~10 ms); it exits if the worker died before the flag was set.
+_EXEC_WITH_PDEATHSIG = (
+    "import ctypes,os,signal,sys\n"
+    "ctypes.CDLL(None).prctl(1, signal.SIGKILL)\n"
+    "if os.getppid() != int(sys.argv[1]): sys.exit(137)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: ffmpeg gets SIGKILL when its worker dies.
-
-    A SIGKILLed worker cannot stop its ffmpeg; without this the encode would run
-    on, burning CPU for a job another worker already took over.
-    """
+def _launch_prefix() -> list[str]:
     if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        return [sys.executable, "-S", "-c", _EXEC_WITH_PDEATHSIG, str(os.getpid())]
+    return []
 
 
 @cache
@@ -149,11 +155,11 @@ async def _run_ffmpeg(
     ]
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
+        *_launch_prefix(),
         *command,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        preexec_fn=_die_with_parent,
     )
     stderr = bytearray()
     assert process.stdout is not None and process.stderr is not None
