@@ -26,6 +26,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -139,7 +140,7 @@ def peak_rss(pid: int) -> int:
     return int(psutil.Process(pid).memory_info().rss)
 
 
-async def sampled_rss_growth(pid: int, work: asyncio.Future[object]) -> int:
+async def sampled_rss_growth(pid: int, work: asyncio.Future[Any]) -> int:
     process = psutil.Process(pid)
     before = peak = process.memory_info().rss
     while not work.done():

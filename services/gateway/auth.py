@@ -72,7 +72,7 @@ class Authenticator:
         return Caller(profile)
 
     async def _verify(self, token: str) -> dict[str, Any]:
-        options = {"require": ["exp"], "verify_aud": self.audience is not None}
+        options: Any = {"require": ["exp"], "verify_aud": self.audience is not None}
         try:
             if self._jwks is not None:
                 # PyJWKClient fetches over urllib (blocking); keys are cached, so this is rare.

@@ -28,7 +28,7 @@ class Backends:
         return cls({name: open_channel(addr) for name, addr in addresses.items()})
 
     async def close(self) -> None:
-        await asyncio.gather(*(channel.close() for channel in self.channels.values()))
+        await asyncio.gather(*(channel.close(None) for channel in self.channels.values()))
 
     async def health(self) -> dict[str, str]:
         """Each backend's health status name; UNREACHABLE when it does not answer in time."""

@@ -276,7 +276,7 @@ async def receive_upload(
     boundary = _boundary(request)
     async with AsyncExitStack() as stack:
         form = _StreamingForm(store, {f.name: f for f in files}, stack)
-        parser = MultipartParser(boundary, form.callbacks())
+        parser = MultipartParser(boundary, form.callbacks())  # type: ignore[arg-type]
         received = 0
         try:
             async for chunk in _coalesced(request):

@@ -35,7 +35,7 @@ class ScriptedRender:
 
     def fail(self, method: str, error: ServiceError) -> None:
         async def answer(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            await context.abort_with_status(to_grpc_status(error, domain="render.editai"))
+            await context.abort_with_status(to_grpc_status(error, domain="render.editai"))  # type: ignore[attr-defined]
 
         self.answers[method] = answer
 

@@ -22,7 +22,9 @@ class Event:
 
 async def events(response: httpx.Response) -> AsyncIterator[Event]:
     """Events until the server closes the stream; comments (heartbeats) are skipped."""
-    kind, event_id, data = "message", None, []
+    kind: str = "message"
+    event_id: str | None = None
+    data: list[str] = []
     async for line in response.aiter_lines():
         line = line.rstrip("\r")
         if not line:

@@ -69,7 +69,7 @@ async def _events(
     try:
         while True:
             reply = await call.read()
-            if reply is grpc.aio.EOF:
+            if reply is grpc.aio.EOF:  # type: ignore[attr-defined]
                 return
             progress = reply.progress  # type: ignore[union-attr]
             yield ServerSentEvent(
