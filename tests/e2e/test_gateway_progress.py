@@ -57,6 +57,8 @@ async def test_a_project_without_jobs_is_idle(api: httpx.AsyncClient) -> None:
     reply = await api.get(f"/api/v1/library/projects/{project}/progress", headers={"X-Profile-Id": "alice"})
     assert reply.status_code == 200
     assert reply.json()["status"] == "idle" and reply.json()["job_id"] is None
+    stream = await collect(api, f"/api/v1/library/projects/{project}/progress/stream", {"X-Profile-Id": "alice"})
+    assert [e.json()["status"] for e in stream] == ["idle"], "one idle event; EventSource retries later"
     other = await api.get(f"/api/v1/library/projects/{project}/progress", headers={"X-Profile-Id": "bob"})
     assert other.status_code == 404
 
@@ -107,6 +109,10 @@ async def test_stream_delivers_increasing_progress_until_done_and_resumes(
     resumed_ids = [int(e.id or 0) for e in resumed if e.event == "progress"]
     assert resumed_ids and min(resumed_ids) > ids[1]
     assert resumed[-1].json()["status"] == "completed"
+
+    # After the final event the browser reconnects on its own; 204 tells EventSource to stop.
+    finished = await api.get(url, headers={**headers, "Last-Event-ID": str(ids[-1])})
+    assert finished.status_code == 204
 
 
 async def test_stream_sends_heartbeats_while_nothing_changes(api: httpx.AsyncClient, progress: object) -> None:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import grpc
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from editai.progress.v1 import progress_pb2
@@ -30,10 +30,11 @@ from services.gateway.errors import ERROR_RESPONSES, rpc_error_payload
 from services.gateway.runtime import Runtime
 
 router = APIRouter(prefix="/library/projects", tags=["progress"], responses=ERROR_RESPONSES)
+IDLE_RETRY_MS = 3000
 
 
-async def _current(runtime: Runtime, caller: Caller, project_id: str) -> dict[str, Any]:
-    """The latest progress, or the idle object for the caller's project without jobs."""
+async def _latest(runtime: Runtime, caller: Caller, project_id: str) -> progress_pb2.Progress | None:
+    """The latest job's progress; None for the caller's project without jobs (else 404)."""
     try:
         reply = await runtime.progress.GetProgress(
             progress_pb2.GetProgressRequest(project_id=project_id), **runtime.call(caller)
@@ -42,14 +43,15 @@ async def _current(runtime: Runtime, caller: Caller, project_id: str) -> dict[st
         if exc.code() != grpc.StatusCode.NOT_FOUND:
             raise
         await runtime.render.GetProject(render_pb2.GetProjectRequest(project_id=project_id), **runtime.call(caller))
-        return presenters.idle_progress()
-    return presenters.progress(reply.progress)
+        return None
+    return reply.progress
 
 
 @router.get("/{project_id}/progress")
 async def get_progress(project_id: str, runtime: RuntimeDep, caller: CallerDep) -> dict[str, Any]:
     """`{percentage, current_step, estimated_remaining, status, job_id, updated_at}` of the latest job."""
-    return await _current(runtime, caller, project_id)
+    latest = await _latest(runtime, caller, project_id)
+    return presenters.idle_progress() if latest is None else presenters.progress(latest)
 
 
 def _after_sequence(last_event_id: str | None) -> int:
@@ -88,20 +90,28 @@ async def _events(
 @router.get(
     "/{project_id}/progress/stream",
     response_class=EventSourceResponse,
-    responses={200: {"description": "Server-Sent Events of progress objects.", "content": {"text/event-stream": {}}}},
+    responses={
+        200: {"description": "Server-Sent Events of progress objects.", "content": {"text/event-stream": {}}},
+        204: {"description": "The client has seen the job's end already (EventSource stops reconnecting)."},
+    },
 )
 async def stream_progress(
     project_id: str,
     runtime: RuntimeDep,
     caller: CallerDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-) -> EventSourceResponse:
-    current = await _current(runtime, caller, project_id)  # 404 / 503 as HTTP statuses, before streaming
+) -> Response:
+    latest = await _latest(runtime, caller, project_id)  # 404 / 503 as HTTP statuses, before streaming
     ping = runtime.settings.sse_ping_seconds
-    if current["status"] == "idle":
+    after = _after_sequence(last_event_id)
+    if latest is None:
 
         async def idle() -> AsyncIterator[ServerSentEvent]:
-            yield ServerSentEvent(data=json.dumps(current), event="progress")
+            # EventSource reconnects after the stream closes: every few seconds until a job starts.
+            yield ServerSentEvent(data=json.dumps(presenters.idle_progress()), event="progress", retry=IDLE_RETRY_MS)
 
         return EventSourceResponse(idle(), ping=ping)
-    return EventSourceResponse(_events(runtime, caller, project_id, _after_sequence(last_event_id)), ping=ping)
+    if last_event_id and latest.status in presenters.TERMINAL_PROGRESS and latest.sequence <= after:
+        # The browser reconnects on its own after the final event; 204 is the spec's way to make it stop.
+        return Response(status_code=204)
+    return EventSourceResponse(_events(runtime, caller, project_id, after), ping=ping)
