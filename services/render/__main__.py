@@ -2,27 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import os
-
-from editai_common.grpc_server import exit_on_config_error
-from editai_common.logs import configure_logging
+from editai_common.service_main import run_service
 from services.render.config import Settings
 from services.render.server import serve
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m services.render")
-    parser.add_argument("--port", type=int, help="port to listen on (0 = any free port)")
-    args = parser.parse_args()
-    env = dict(os.environ)
-    if args.port is not None:
-        env["EDITAI_RENDER_PORT"] = str(args.port)
-    settings = Settings.from_env(env)
-    configure_logging("render", settings.common.log_level)
-    asyncio.run(serve(settings))
-
-
 if __name__ == "__main__":
-    exit_on_config_error(main)
+    run_service("render", Settings.from_env, serve)

@@ -280,24 +280,14 @@ def failure_of(error: Exception) -> tuple[str, str]:
 
 def main() -> None:
     """`python -m services.render.worker [--port N]`: run render workers without the API."""
-    import argparse
-
-    from editai_common.logs import configure_logging
+    from editai_common.service_main import run_service
     from services.render.config import Settings
     from services.render.server import serve_worker
 
-    parser = argparse.ArgumentParser(prog="python -m services.render.worker")
-    parser.add_argument("--port", type=int, help="health port (0 = any free port)")
-    args = parser.parse_args()
-    env = dict(os.environ)
-    if args.port is not None:
-        env["EDITAI_RENDER_PORT"] = str(args.port)
-    settings = Settings.from_env(env)
-    configure_logging("render-worker", settings.common.log_level)
-    asyncio.run(serve_worker(settings))
+    run_service(
+        "render", Settings.from_env, serve_worker, prog="python -m services.render.worker", log_name="render-worker"
+    )
 
 
 if __name__ == "__main__":
-    from editai_common.grpc_server import exit_on_config_error
-
-    exit_on_config_error(main)
+    main()
