@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TypeVar
 
 from editai_common.grpc_server import exit_on_config_error
@@ -17,7 +17,7 @@ SettingsT = TypeVar("SettingsT")
 def run_service(
     service: str,
     settings_from_env: Callable[[Mapping[str, str]], SettingsT],
-    serve: Callable[[SettingsT], Awaitable[None]],
+    serve: Callable[[SettingsT], Coroutine[object, object, None]],
     *,
     prog: str | None = None,
     log_name: str | None = None,
