@@ -143,3 +143,24 @@ async def test_another_profiles_project_is_404(api: httpx.AsyncClient) -> None:
     assert (await api.get(f"/api/v1/library/projects/{project}", headers=ALICE)).status_code == 200, "still there"
     assert (await api.delete(f"/api/v1/library/projects/{project}", headers=ALICE)).status_code == 204
     assert (await api.get(f"/api/v1/library/projects/{project}", headers=ALICE)).status_code == 404
+
+
+@pytest.mark.slow
+async def test_a_one_shot_job_runs_from_upload_to_download(api: httpx.AsyncClient, video_bytes: bytes) -> None:
+    srt = b"1\n00:00:00,000 --> 00:00:02,000\nHello there\n"
+    body, content_type = encode(
+        {"target_duration": "4", "variant_count": "1", "subtitle_settings": '{"fontSize": 40, "positionY": 80}'},
+        {"video": ("source.mp4", video_bytes), "srt": ("subs.srt", srt)},
+    )
+    reply = await api.post(
+        "/api/v1/jobs", content=body, headers={**ALICE, "Content-Type": content_type, "Idempotency-Key": "once"}
+    )
+    assert reply.status_code == 202, reply.text
+    job = reply.json()
+    assert job["status"] == "pending" and job["created_at"] and "progress" in job
+    ended = await wait_for_end(api, job["job_id"], ALICE, within=180)
+    assert ended["status"] == "completed", ended
+    video = await api.get(f"/api/v1/jobs/{job['job_id']}/download", headers=ALICE)
+    assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
+    assert video.content[4:8] == b"ftyp"
+    assert (await api.get(f"/api/v1/jobs/{job['job_id']}/download", headers=BOB)).status_code == 404
