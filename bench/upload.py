@@ -154,6 +154,10 @@ def cpu_seconds(pid: int) -> float:
     return float(times.user + times.system)
 
 
+def user_cpu_seconds(pid: int) -> float:
+    return float(psutil.Process(pid).cpu_times().user)
+
+
 def seconds(values: list[float]) -> str:
     return " ".join(f"{t:.2f}s" for t in values)
 
@@ -199,6 +203,7 @@ async def run(folder: Path, render: ScriptedRender) -> None:
         growth = 0
         baseline_cpu: list[float] = []
         gateway_cpu: list[float] = []
+        gateway_user: list[float] = []
         # Warm-up (thread pools, page cache, first-request imports), not counted.
         await send_upload(sink_port, "/upload", 64 * MIB)
         await send_upload(gateway.port, "/api/v1/segments/source-videos", 64 * MIB)
@@ -209,10 +214,12 @@ async def run(folder: Path, render: ScriptedRender) -> None:
             baseline_times.append(await send_upload(sink_port, "/upload"))
             baseline_cpu.append(cpu_seconds(sink.pid) - sink_cpu)
             gateway_cpu_before = cpu_seconds(gateway.pid)
+            gateway_user_before = user_cpu_seconds(gateway.pid)
             upload = asyncio.ensure_future(send_upload(gateway.port, "/api/v1/segments/source-videos"))
             growth = max(growth, await sampled_rss_growth(gateway.pid, upload))
             gateway_times.append(await upload)
             gateway_cpu.append(cpu_seconds(gateway.pid) - gateway_cpu_before)
+            gateway_user.append(user_cpu_seconds(gateway.pid) - gateway_user_before)
             # Both copies are deleted by the bench after each round, so both pay the same writeback.
             for stored in [*media.rglob("*.mp4"), *sink_dir.glob("*.bin")]:
                 stored.unlink()
@@ -223,12 +230,17 @@ async def run(folder: Path, render: ScriptedRender) -> None:
         print(f"  raw loopback copy (asyncio socket → file) {base:8.1f} MiB/s   rounds {seconds(baseline_times)}")
         print(f"  through the gateway (multipart → store)   {through:8.1f} MiB/s   rounds {seconds(gateway_times)}")
         print(f"  ratio gateway / raw copy                  {through / base:8.2f}x   (target ≥ 0.80x)")
+        # Page-cache writeback of the previous round's GiB lands on whichever round runs next:
+        # the best rounds show what each path can do when the kernel is not in the way.
+        best = min(baseline_times) / min(gateway_times)
+        print(f"  ratio of the best rounds                  {best:8.2f}x")
         print(f"  gateway peak RSS (VmHWM)                  {peak_rss(gateway.pid) / MIB:8.1f} MiB")
         print(f"  gateway RSS growth during an upload       {growth / MIB:8.1f} MiB")
         # CPU per GiB barely depends on how busy the machine is, unlike wall time.
         print(
             f"  CPU seconds per GiB (process, median)     raw copy {statistics.median(baseline_cpu):.2f} s, "
-            f"gateway {statistics.median(gateway_cpu):.2f} s (its write thread included)"
+            f"gateway {statistics.median(gateway_cpu):.2f} s (write thread included; "
+            f"Python/user {statistics.median(gateway_user):.2f} s, the rest is the kernel's socket and page cache)"
         )
         print(f"  machine load average during the run       {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
 
