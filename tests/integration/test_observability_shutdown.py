@@ -41,8 +41,8 @@ async def test_sigterm_on_a_worker_mid_job_hands_the_job_to_another_worker(
     api = start_render(EDITAI_RENDER_WORKERS="0", **lease)
     stopping = start_render("render.worker", **lease)
     render = Render(grpc_channel_factory(api.address), f"handback-{uuid.uuid4().hex[:8]}")
-    key = await put_video(data_dir, "uploads/handback.mp4", seconds=30)
-    project = await render.new_project("handback", target_duration=30)
+    key = await put_video(data_dir, "uploads/handback.mp4", seconds=16)
+    project = await render.new_project("handback", target_duration=16)
     job = (await render.GenerateRawClips(project_id=project.id, video_key=key, variant_count=2)).job
     running = await render.wait_job(
         job.id, lambda j: j.status == render_pb2.JOB_STATUS_RUNNING and j.percentage > 2, within=90
