@@ -11,11 +11,11 @@ exception, so the tracker decides what an outage means for each call.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from editai_common.errors import Unavailable
+from editai_common.errors import ServiceError, Unavailable
 from services.progress.domain import ProgressRecord, ProgressUpdate, UpdateResult
 
 
@@ -38,6 +38,11 @@ FanOutEvent = ProgressRecord | JobsCleared
 class HotStore(Protocol):
     async def apply(self, update: ProgressUpdate, now_ms: int, *, allow_create: bool) -> UpdateResult | None:
         """Apply atomically; None when the job is unknown here and `allow_create` is false."""
+
+    async def apply_many(
+        self, updates: Sequence[ProgressUpdate], now_ms: int, *, allow_create: bool
+    ) -> list[UpdateResult | ServiceError | None]:
+        """`apply` for each update in order, in one round trip; each item's refusal is its own result."""
 
     async def seed(self, record: ProgressRecord, *, as_latest: bool) -> None:
         """Put a record read from the durable store back, unless a value is there already."""

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
+from editai_common.errors import ServiceError
 from services.progress.domain import ProgressRecord, ProgressUpdate, UpdateResult
 from services.progress.ports import FanOutEvent, HotStore, JobsCleared
 
@@ -97,6 +98,15 @@ class CachedHotStore:
         if result is not None:
             self._cache.remember(result.record)
         return result
+
+    async def apply_many(
+        self, updates: Sequence[ProgressUpdate], now_ms: int, *, allow_create: bool
+    ) -> list[UpdateResult | ServiceError | None]:
+        results = await self._inner.apply_many(updates, now_ms, allow_create=allow_create)
+        for result in results:
+            if isinstance(result, UpdateResult):
+                self._cache.remember(result.record)
+        return results
 
     async def seed(self, record: ProgressRecord, *, as_latest: bool) -> None:
         # Not remembered: the hot store keeps a value it already has; the next read learns which.

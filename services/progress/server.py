@@ -74,7 +74,11 @@ async def serve(settings: Settings, stop_event: asyncio.Event | None = None) -> 
             )
             hot = CachedHotStore(hot, cache)
         tracker = ProgressTracker(hot, durable, write_behind, readiness, WatchHub())
-        ctx.add(SERVICE_NAME, progress_pb2_grpc.add_ProgressServiceServicer_to_server, ProgressServicer(tracker))
+        ctx.add(
+            SERVICE_NAME,
+            progress_pb2_grpc.add_ProgressServiceServicer_to_server,
+            ProgressServicer(tracker, domain=DOMAIN),
+        )
 
         tasks = [
             asyncio.create_task(write_behind.run(), name="progress-write-behind"),

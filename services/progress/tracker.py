@@ -15,10 +15,12 @@ back to this replica's pending writes, then to Postgres, and puts the value back
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
+from editai_common.errors import ServiceError
 from services.progress.batched_lookup import BatchedLookup
 from services.progress.domain import (
     ProgressNotFound,
@@ -33,6 +35,16 @@ from services.progress.watchers import WatchEnded, WatchHub
 from services.progress.write_behind import WriteBehind
 
 log = logging.getLogger("editai.progress.tracker")
+
+
+def _not_durable(record: ProgressRecord) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"Job {record.job_id} finished, but the database is unreachable, so the final state is not "
+        "durable yet; retry the same update.",
+        reason="PROGRESS_NOT_DURABLE",
+        metadata={"job_id": record.job_id},
+        retry_after_seconds=1.0,
+    )
 
 
 def wall_clock_ms() -> int:
@@ -70,6 +82,50 @@ class ProgressTracker:
             await self._persist_now(record)
         return record
 
+    async def update_many(self, updates: Sequence[ProgressUpdate]) -> list[ProgressRecord | ServiceError]:
+        """`update` for each item, in order, with one hot-store round trip for known jobs and
+        one more for new ones, and ONE durable flush shared by every terminal item.
+
+        Each item keeps the rules and durability promise of `update`; a refused item
+        (stale token, finished job) or an unwritten terminal item fails only itself.
+        """
+        now = self._clock_ms()
+        results: list[UpdateResult | ServiceError | None] = list(
+            await self._hot.apply_many(updates, now, allow_create=False)
+        )
+        misses = [i for i, result in enumerate(results) if result is None]
+        if misses:
+            # New jobs (or hot values lost): put known values back first, as `_apply` does.
+            first_of_job = {updates[i].job_id: i for i in reversed(misses)}
+            known = await asyncio.gather(*(self._recover(job_id, for_update=True) for job_id in first_of_job))
+            for record in known:
+                if record is not None:
+                    await self._hot.seed(record, as_latest=False)
+            retried = await self._hot.apply_many([updates[i] for i in misses], now, allow_create=True)
+            for i, result in zip(misses, retried, strict=True):
+                results[i] = result
+        answers: list[ProgressRecord | ServiceError] = []
+        terminal: list[int] = []
+        for i, result in enumerate(results):
+            assert result is not None  # creating was allowed
+            if isinstance(result, ServiceError):
+                answers.append(result)
+                continue
+            if result.changed or result.record.is_terminal:
+                self._write_behind.add(result.record)
+            if result.record.is_terminal:
+                terminal.append(i)
+            answers.append(result.record)
+        if terminal:
+            try:
+                await self._write_behind.make_durable(answers[terminal[0]])  # type: ignore[arg-type]
+            except StoreUnavailable:
+                for i in terminal:
+                    record = answers[i]
+                    assert isinstance(record, ProgressRecord)
+                    answers[i] = _not_durable(record)
+        return answers
+
     async def _apply(self, update: ProgressUpdate) -> UpdateResult:
         now = self._clock_ms()
         result = await self._hot.apply(update, now, allow_create=False)
@@ -88,13 +144,7 @@ class ProgressTracker:
         try:
             await self._write_behind.make_durable(record)
         except StoreUnavailable as error:
-            raise StoreUnavailable(
-                f"Job {record.job_id} finished, but the database is unreachable, so the final state is not "
-                "durable yet; retry the same update.",
-                reason="PROGRESS_NOT_DURABLE",
-                metadata={"job_id": record.job_id},
-                retry_after_seconds=1.0,
-            ) from error
+            raise _not_durable(record) from error
 
     async def _recover(self, job_id: str, *, for_update: bool = False) -> ProgressRecord | None:
         pending = self._write_behind.get(job_id)

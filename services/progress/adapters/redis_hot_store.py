@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from editai_common.errors import ServiceError
 from editai_common.redis_client import KeySpace
 from services.progress.domain import (
     JobFinished,
@@ -174,7 +175,7 @@ class RedisHotStore:
     def _latest_key(self, project_id: str) -> str:
         return self._keys.key("project", project_id, "latest")
 
-    async def apply(self, update: ProgressUpdate, now_ms: int, *, allow_create: bool) -> UpdateResult | None:
+    def _apply_args(self, update: ProgressUpdate, now_ms: int, allow_create: bool) -> tuple[list[str], tuple[str, ...]]:
         eta = "" if update.estimated_remaining_seconds is None else repr(update.estimated_remaining_seconds)
         args = (
             update.job_id,
@@ -191,20 +192,44 @@ class RedisHotStore:
             self._ttl_ms,
             self._channel,
         )
+        return [self._job_key(update.job_id), self._latest_key(update.project_id)], args
+
+    async def apply(self, update: ProgressUpdate, now_ms: int, *, allow_create: bool) -> UpdateResult | None:
+        keys, args = self._apply_args(update, now_ms, allow_create)
         try:
-            keys = [self._job_key(update.job_id), self._latest_key(update.project_id)]
             reply = await self._apply(keys=keys, args=args)
         except RedisError as error:
             raise _unavailable(error) from None
-        verdict = _text(reply[0])
-        if verdict == "miss":
-            return None
-        if verdict == "stale":
-            raise StaleFencingToken(update.job_id, update.fencing_token, int(_text(reply[1])))
-        if verdict == "finished":
-            raise JobFinished(update.job_id, JobStatus(int(_text(reply[1]))))
-        record = _record_from_fields(json.loads(reply[1]))
-        return UpdateResult(record, Outcome(verdict))
+        return _apply_verdict(update, reply)
+
+    async def apply_many(
+        self, updates: Sequence[ProgressUpdate], now_ms: int, *, allow_create: bool
+    ) -> list[UpdateResult | ServiceError | None]:
+        """The same script for every update, in order, sent as ONE pipeline (one round trip).
+
+        Each script call is atomic on its own; the pipeline is not a transaction, so an
+        item's rule violation (stale token, finished job) fails only that item.
+        """
+        if not updates:
+            return []
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for update in updates:
+                    keys, args = self._apply_args(update, now_ms, allow_create)
+                    await self._apply(keys=keys, args=args, client=pipe)
+                replies = await pipe.execute(raise_on_error=False)
+        except RedisError as error:
+            raise _unavailable(error) from None
+        results: list[UpdateResult | ServiceError | None] = []
+        for update, reply in zip(updates, replies, strict=True):
+            if isinstance(reply, RedisError):
+                results.append(_unavailable(reply))
+                continue
+            try:
+                results.append(_apply_verdict(update, reply))
+            except ServiceError as refused:
+                results.append(refused)
+        return results
 
     async def seed(self, record: ProgressRecord, *, as_latest: bool) -> None:
         args = [self._ttl_ms, "1" if as_latest else "0", *_fields_from_record(record)]
@@ -259,6 +284,19 @@ class RedisHotStore:
                 delay = min(delay * 2, 2.0)
             finally:
                 await pubsub.aclose()
+
+
+def _apply_verdict(update: ProgressUpdate, reply: list[Any]) -> UpdateResult | None:
+    """The update script's answer as a result; None for a miss; rule violations raise."""
+    verdict = _text(reply[0])
+    if verdict == "miss":
+        return None
+    if verdict == "stale":
+        raise StaleFencingToken(update.job_id, update.fencing_token, int(_text(reply[1])))
+    if verdict == "finished":
+        raise JobFinished(update.job_id, JobStatus(int(_text(reply[1]))))
+    record = _record_from_fields(json.loads(reply[1]))
+    return UpdateResult(record, Outcome(verdict))
 
 
 def _deliver(data: bytes, on_event: Callable[[FanOutEvent], None]) -> None:
