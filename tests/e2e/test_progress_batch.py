@@ -12,7 +12,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from editai.progress.v1 import progress_pb2, progress_pb2_grpc
 from tests.conftest import StartService
-from tests.progress_support.client import DEADLINE, FAILED, RUNNING, SUCCEEDED, get_job, report, stub
+from tests.progress_support.client import DEADLINE, FAILED, RUNNING, SUCCEEDED, Watch, get_job, report, stub
 from tests.progress_support.database import stored_row
 
 pytestmark = pytest.mark.e2e
@@ -164,3 +164,25 @@ async def test_running_items_reach_postgres_within_one_flush_interval(
     await asyncio.sleep(0.25)
     process.kill()
     assert {(stored_row(database_url, job) or {}).get("percentage") for job in jobs} == {33}
+
+
+async def test_a_batch_reaches_watchers_and_reads_on_another_replica(
+    start_service: StartService, grpc_channel_factory: ChannelFactory, ids: Callable[[str], str]
+) -> None:
+    """A batch's changes are fanned out as one message; every item still reaches replica B."""
+    on_a = stub(grpc_channel_factory(start_service("progress").address))
+    on_b = stub(grpc_channel_factory(start_service("progress").address))
+    watched, other = ids("watched"), ids("other")
+    await report(on_a, watched, 1.0)
+    watch = Watch(on_b, progress_pb2.WatchProgressRequest(job_id=watched))
+    try:
+        await watch.wait_for(1.0)
+        await batch(on_a, [item(other, 5.0), item(watched, 20.0), item(watched, 100.0, status=SUCCEEDED)])
+        assert (await watch.wait_for(100.0)).status == SUCCEEDED
+        await watch.ended()
+        # Watchers are "latest wins": 20 % may be conflated into 100 %, never reordered.
+        seen = [p.percentage for p in watch.received]
+        assert seen in ([1.0, 20.0, 100.0], [1.0, 100.0])
+    finally:
+        watch.cancel()
+    assert (await get_job(on_b, other)).percentage == 5
