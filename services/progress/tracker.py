@@ -105,7 +105,7 @@ class ProgressTracker:
             for i, result in zip(misses, retried, strict=True):
                 results[i] = result
         answers: list[ProgressRecord | ServiceError] = []
-        terminal: list[int] = []
+        terminal: list[tuple[int, ProgressRecord]] = []
         for i, result in enumerate(results):
             assert result is not None  # creating was allowed
             if isinstance(result, ServiceError):
@@ -114,16 +114,15 @@ class ProgressTracker:
             if result.changed or result.record.is_terminal:
                 self._write_behind.add(result.record)
             if result.record.is_terminal:
-                terminal.append(i)
+                terminal.append((i, result.record))
             answers.append(result.record)
         if terminal:
             try:
-                await self._write_behind.make_durable(answers[terminal[0]])  # type: ignore[arg-type]
+                # One flush takes every terminal item added above (group commit).
+                await self._write_behind.make_durable(terminal[0][1])
             except StoreUnavailable:
-                for i in terminal:
-                    record = answers[i]
-                    assert isinstance(record, ProgressRecord)
-                    answers[i] = _not_durable(record)
+                for i, finished in terminal:
+                    answers[i] = _not_durable(finished)
         return answers
 
     async def _apply(self, update: ProgressUpdate) -> UpdateResult:

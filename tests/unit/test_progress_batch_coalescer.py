@@ -27,7 +27,9 @@ class RecordingService:
     ) -> progress_pb2.BatchUpdateProgressResponse:
         if self.fail_next:
             self.fail_next = False
-            raise grpc.aio.AioRpcError(grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata())
+            raise grpc.aio.AioRpcError(
+                grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata(), "unreachable", None
+            )
         self.calls.append(list(request.updates))
         return progress_pb2.BatchUpdateProgressResponse(
             results=[
