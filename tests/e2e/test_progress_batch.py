@@ -9,11 +9,13 @@ from collections.abc import Callable
 import grpc
 import pytest
 from google.rpc import code_pb2, error_details_pb2, status_pb2
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from editai.progress.v1 import progress_pb2, progress_pb2_grpc
 from tests.conftest import StartService
 from tests.progress_support.client import DEADLINE, FAILED, RUNNING, SUCCEEDED, Watch, get_job, report, stub
 from tests.progress_support.database import stored_row
+from tests.progress_support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.e2e
 
@@ -186,3 +188,29 @@ async def test_a_batch_reaches_watchers_and_reads_on_another_replica(
     finally:
         watch.cancel()
     assert (await get_job(on_b, other)).percentage == 5
+
+
+async def test_during_a_database_outage_only_the_terminal_items_are_refused(
+    start_service: StartService, grpc_channel_factory: ChannelFactory, ids: Callable[[str], str], database_url: str
+) -> None:
+    """A terminal item not yet durable answers UNAVAILABLE/PROGRESS_NOT_DURABLE; the rest of the batch is
+    acknowledged from the hot path, and a retry of the terminal item after the outage is durable."""
+    parts = conninfo_to_dict(database_url)
+    with TcpProxy(str(parts.get("host") or "127.0.0.1"), int(parts.get("port") or 5432)) as proxy:
+        process = start_service(
+            "progress",
+            EDITAI_DATABASE_URL=make_conninfo(database_url, host="127.0.0.1", port=str(proxy.port)),
+            EDITAI_PROGRESS_DB_TIMEOUT_MS="300",
+        )
+        service = stub(grpc_channel_factory(process.address))
+        running, ending = ids("running"), ids("ending")
+        await batch(service, [item(running, 10.0), item(ending, 50.0)])
+        proxy.cut()
+        results = await batch(service, [item(running, 40.0), item(ending, 100.0, status=SUCCEEDED)])
+        assert results[0].progress.percentage == 40
+        refused = as_rpc_status(results[1])
+        assert refused.code == code_pb2.UNAVAILABLE and reason_of(refused) == "PROGRESS_NOT_DURABLE"
+        proxy.restore()
+        retried = await batch(service, [item(ending, 100.0, status=SUCCEEDED)])
+        assert retried[0].progress.status == SUCCEEDED
+        assert (stored_row(database_url, ending) or {}).get("status") == SUCCEEDED
