@@ -40,7 +40,6 @@ import multiprocessing
 import os
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -49,16 +48,15 @@ from pathlib import Path
 import grpc
 import psutil
 import psycopg
-import redis
 from psycopg_pool import AsyncConnectionPool
 
+from bench._world import bench_world
 from editai.progress.v1 import progress_pb2, progress_pb2_grpc
 from editai_common.postgres import migrate
 from services.progress.adapters.postgres_store import PostgresProgressStore
 from services.progress.coalescer import Outcome, ProgressCoalescer
 from services.progress.domain import JobStatus, ProgressRecord
 from services.progress.server import MIGRATIONS
-from tests.support.databases import create_database, drop_database
 from tests.support.processes import ServiceProcess, service_env
 
 JOBS = 1000
@@ -460,22 +458,8 @@ async def _run(database_url: str, redis_url: str, prefix: str, log_dir: Path) ->
 
 
 def main() -> None:
-    server_url = os.environ.get("EDITAI_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    redis_url = os.environ.get("EDITAI_REDIS_URL", "redis://127.0.0.1:6379/0")
-    prefix = f"editai-bench-{uuid.uuid4().hex[:8]}:"
-    database_url = create_database(server_url, prefix="editai_bench")
-    try:
-        with tempfile.TemporaryDirectory(prefix="editai-bench-progress-") as tmp:
-            asyncio.run(_run(database_url, redis_url, prefix, Path(tmp)))
-    finally:
-        drop_database(database_url)
-        client = redis.Redis.from_url(redis_url)
-        try:
-            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-            if keys:
-                client.delete(*keys)
-        finally:
-            client.close()
+    with bench_world() as world, tempfile.TemporaryDirectory(prefix="editai-bench-progress-") as tmp:
+        asyncio.run(_run(world.database_url, world.redis_url, world.redis_prefix, Path(tmp)))
 
 
 if __name__ == "__main__":

@@ -19,16 +19,14 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import grpc
-import redis
 
+from bench._world import bench_world, percentile
 from editai.render.v1 import render_pb2, render_pb2_grpc
 from editai_common.errors import details_from_rpc_error
-from tests.support.databases import create_database, drop_database
 from tests.support.media import make_video
 from tests.support.processes import ServiceProcess, service_env
 
@@ -37,11 +35,6 @@ CHANNELS = 4
 ROUNDS = 3
 PROFILE = "bench"
 METADATA = (("x-profile-id", PROFILE),)
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 BURST_SECONDS: dict[str, list[float]] = {"aborted": [], "get": []}
@@ -109,8 +102,8 @@ async def _run(address: str, data_dir: Path) -> None:
             BURST_SECONDS["get"].append(time.perf_counter() - began)
             baseline_ms.extend(base)
             print(f"  round {round_no + 1}: ABORTED p50 {statistics.median(latencies):6.1f} ms, "
-                  f"p99 {_percentile(latencies, 0.99):6.1f} ms | GetProject p50 {statistics.median(base):6.1f} ms, "
-                  f"p99 {_percentile(base, 0.99):6.1f} ms", flush=True)  # fmt: skip
+                  f"p99 {percentile(latencies, 0.99):6.1f} ms | GetProject p50 {statistics.median(base):6.1f} ms, "
+                  f"p99 {percentile(base, 0.99):6.1f} ms", flush=True)  # fmt: skip
     finally:
         for channel in channels:
             await channel.close(None)
@@ -121,52 +114,41 @@ async def _run(address: str, data_dir: Path) -> None:
     print(f"{'ABORTED / PROJECT_LOCKED naming the running job':<52}{len(aborted_ms):>12d}{REQUESTS * ROUNDS:>12d}")
     print(f"{'other answers':<52}{len(wrong):>12d}{'0':>12}")
     print(f"{'ABORTED p50 (ms)':<52}{statistics.median(aborted_ms):>12.1f}{'':>12}")
-    print(f"{'ABORTED p99 (ms)':<52}{_percentile(aborted_ms, 0.99):>12.1f}{'< 50':>12}")
+    print(f"{'ABORTED p99 (ms)':<52}{percentile(aborted_ms, 0.99):>12.1f}{'< 50':>12}")
     print(f"{'baseline GetProject p50 (ms)':<52}{statistics.median(baseline_ms):>12.1f}{'':>12}")
-    print(f"{'baseline GetProject p99 (ms)':<52}{_percentile(baseline_ms, 0.99):>12.1f}{'':>12}")
+    print(f"{'baseline GetProject p99 (ms)':<52}{percentile(baseline_ms, 0.99):>12.1f}{'':>12}")
     print(
         f"{'one at a time: ABORTED p50 / p99 (ms)':<52}"
-        f"{statistics.median(alone_aborted):>6.1f}/{_percentile(alone_aborted, 0.99):<5.1f}{'':>12}"
+        f"{statistics.median(alone_aborted):>6.1f}/{percentile(alone_aborted, 0.99):<5.1f}{'':>12}"
     )
     print(f"{'one at a time: GetProject p50 / p99 (ms)':<52}"
-          f"{statistics.median(alone_get):>6.1f}/{_percentile(alone_get, 0.99):<5.1f}{'':>12}")  # fmt: skip
+          f"{statistics.median(alone_get):>6.1f}/{percentile(alone_get, 0.99):<5.1f}{'':>12}")  # fmt: skip
     for name, label in (("aborted", "ABORTED"), ("get", "GetProject")):
         rate = REQUESTS / statistics.median(BURST_SECONDS[name])
         print(f"{f'burst throughput, {label} (answers/s)':<52}{rate:>12.0f}{'':>12}")
     print(f"{'ratio ABORTED p99 / GetProject p99':<52}"
-          f"{_percentile(aborted_ms, 0.99) / _percentile(baseline_ms, 0.99):>11.2f}x{'':>12}")  # fmt: skip
+          f"{percentile(aborted_ms, 0.99) / percentile(baseline_ms, 0.99):>11.2f}x{'':>12}")  # fmt: skip
     if wrong:
         print(f"first unexpected answer: {wrong[0]}")
 
 
 def main() -> None:
-    server_url = os.environ.get("EDITAI_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    redis_url = os.environ.get("EDITAI_REDIS_URL", "redis://127.0.0.1:6379/0")
-    prefix = f"editai-bench-{uuid.uuid4().hex[:8]}:"
-    database_url = create_database(server_url, prefix="editai_bench")
-    try:
-        with tempfile.TemporaryDirectory(prefix="editai-bench-render-") as tmp:
-            data_dir = Path(tmp)
-            env = service_env({
-                "EDITAI_DATABASE_URL": database_url, "EDITAI_REDIS_URL": redis_url, "EDITAI_REDIS_PREFIX": prefix,
-                "EDITAI_DATA_DIR": str(data_dir), "EDITAI_AUTH": "dev", "EDITAI_LOG_LEVEL": "WARNING",
-                "EDITAI_RENDER_WORKERS": "0", "EDITAI_RENDER_METRICS_PORT": "0", "EDITAI_PROGRESS_METRICS_PORT": "0",
-            })  # fmt: skip
-            progress = ServiceProcess("services.progress", env, data_dir).start()
-            render = ServiceProcess("services.render", {**env, "EDITAI_PROGRESS_ADDR": progress.address},
-                                    data_dir).start()  # fmt: skip
-            try:
-                asyncio.run(_run(render.address, data_dir))
-            finally:
-                render.terminate()
-                progress.terminate()
-    finally:
-        drop_database(database_url)
-        client = redis.Redis.from_url(redis_url)
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-        client.close()
+    with bench_world() as world, tempfile.TemporaryDirectory(prefix="editai-bench-render-") as tmp:
+        data_dir = Path(tmp)
+        env = service_env({
+            "EDITAI_DATABASE_URL": world.database_url, "EDITAI_REDIS_URL": world.redis_url,
+            "EDITAI_REDIS_PREFIX": world.redis_prefix, "EDITAI_DATA_DIR": str(data_dir), "EDITAI_AUTH": "dev",
+            "EDITAI_LOG_LEVEL": "WARNING", "EDITAI_RENDER_WORKERS": "0", "EDITAI_RENDER_METRICS_PORT": "0",
+            "EDITAI_PROGRESS_METRICS_PORT": "0",
+        })  # fmt: skip
+        progress = ServiceProcess("services.progress", env, data_dir).start()
+        render = ServiceProcess("services.render", {**env, "EDITAI_PROGRESS_ADDR": progress.address},
+                                data_dir).start()  # fmt: skip
+        try:
+            asyncio.run(_run(render.address, data_dir))
+        finally:
+            render.terminate()
+            progress.terminate()
 
 
 if __name__ == "__main__":

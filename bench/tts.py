@@ -26,6 +26,7 @@ from pathlib import Path
 import grpc
 import redis
 
+from bench._world import percentile
 from editai.tts.v1 import tts_pb2, tts_pb2_grpc
 from editai_common.embedded import LOCAL_DATABASE_URL, LOCAL_REDIS_URL
 from services.tts.providers.local_espeak import LocalEspeakProvider
@@ -43,11 +44,6 @@ PARAGRAPH = (
     "EditAI turns a source video, a voiceover script and subtitle styling into finished short-form clips. "
     "Every clip needs speech whose words line up with the subtitles, so timings matter as much as the audio. "
 )
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def _synthesize(client: tts_pb2_grpc.TtsServiceStub, text: str, **fields: object) -> tts_pb2.SynthesizeResponse:
@@ -103,8 +99,8 @@ async def _elevenlabs_figures(address: str, fake: FakeElevenLabs) -> None:
             latencies.append(time.perf_counter() - started)
             assert reply.cache_hit
         print(
-            f"cache hit latency ({CACHE_HITS} calls)          p50 {_percentile(latencies, 0.5) * 1000:.2f} ms"
-            f"  p99 {_percentile(latencies, 0.99) * 1000:.2f} ms"
+            f"cache hit latency ({CACHE_HITS} calls)          p50 {percentile(latencies, 0.5) * 1000:.2f} ms"
+            f"  p99 {percentile(latencies, 0.99) * 1000:.2f} ms"
         )
 
 

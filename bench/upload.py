@@ -30,6 +30,7 @@ from typing import Any
 
 import psutil
 
+from bench._world import percentile
 from editai.render.v1 import render_pb2
 from tests.gateway_support.scripted_render import ScriptedRender, scripted_render
 from tests.support.processes import ServiceProcess, service_env
@@ -160,11 +161,6 @@ def user_cpu_seconds(pid: int) -> float:
 
 def seconds(values: list[float]) -> str:
     return " ".join(f"{t:.2f}s" for t in values)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def run(folder: Path, render: ScriptedRender) -> None:
