@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterable
 
+from editai_common.metrics import PROGRESS_FLUSH_LAG, PROGRESS_PENDING_WRITES
 from services.progress.domain import ProgressRecord
 from services.progress.ports import DurableStore, StoreUnavailable
 from services.progress.readiness import DatabaseReadiness
@@ -49,6 +51,7 @@ class WriteBehind:
         current = self._pending.get(record.job_id)
         if current is None or record.sequence > current.sequence:
             self._pending[record.job_id] = record
+            PROGRESS_PENDING_WRITES.set(len(self._pending))
 
     def get(self, job_id: str) -> ProgressRecord | None:
         return self._pending.get(job_id)
@@ -85,6 +88,11 @@ class WriteBehind:
                 return False
             if batch:
                 self._readiness.report(True)
+                # Lag of the durability promise: acceptance of each value to its commit.
+                now_ms = time.time() * 1000
+                for record in batch.values():
+                    PROGRESS_FLUSH_LAG.observe(max(0.0, now_ms - record.updated_at_ms) / 1000)
+            PROGRESS_PENDING_WRITES.set(len(self._pending))
             _settle(waiters, None)
             return not self._pending
 
