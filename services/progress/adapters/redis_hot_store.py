@@ -235,17 +235,8 @@ class RedisHotStore:
         return self._keys.key("project", project_id, "latest")
 
     def _apply_args(self, update: ProgressUpdate, now_ms: int, allow_create: bool) -> tuple[list[str], tuple[str, ...]]:
-        eta = "" if update.estimated_remaining_seconds is None else repr(update.estimated_remaining_seconds)
         args = (
-            update.job_id,
-            update.project_id,
-            update.profile_id,
-            repr(update.percentage),
-            update.current_step,
-            eta,
-            str(int(update.status)),
-            update.error,
-            str(update.fencing_token),
+            *_update_fields(update),
             str(now_ms),
             "1" if allow_create else "0",
             self._ttl_ms,
@@ -275,18 +266,7 @@ class RedisHotStore:
         args: list[str] = ["1" if allow_create else "0", self._ttl_ms, self._channel, str(now_ms)]
         for update in updates:
             keys += (self._job_key(update.job_id), self._latest_key(update.project_id))
-            eta = "" if update.estimated_remaining_seconds is None else repr(update.estimated_remaining_seconds)
-            args += (
-                update.job_id,
-                update.project_id,
-                update.profile_id,
-                repr(update.percentage),
-                update.current_step,
-                eta,
-                str(int(update.status)),
-                update.error,
-                str(update.fencing_token),
-            )
+            args += _update_fields(update)
         try:
             replies = await self._apply_batch(keys=keys, args=args)
         except RedisError as error:
@@ -382,4 +362,20 @@ def _unavailable(error: RedisError) -> StoreUnavailable:
     log.warning("redis call failed", extra={"error": str(error)})
     return StoreUnavailable(
         "The progress hot store (Redis) is unreachable; retry shortly.", reason="HOT_STORE_UNAVAILABLE"
+    )
+
+
+def _update_fields(update: ProgressUpdate) -> tuple[str, ...]:
+    """An update as the Lua scripts read it, in their argument order."""
+    eta = "" if update.estimated_remaining_seconds is None else repr(update.estimated_remaining_seconds)
+    return (
+        update.job_id,
+        update.project_id,
+        update.profile_id,
+        repr(update.percentage),
+        update.current_step,
+        eta,
+        str(int(update.status)),
+        update.error,
+        str(update.fencing_token),
     )
