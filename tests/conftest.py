@@ -114,4 +114,4 @@ async def grpc_channel_factory() -> AsyncIterator[Callable[[str], object]]:
 
     yield open_channel
     for channel in channels:
-        await channel.close()
+        await channel.close(None)

@@ -7,8 +7,9 @@ implements; the durable store can be switched "down" to act out an outage.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
+from editai_common.errors import ServiceError
 from services.progress.domain import ProgressRecord, ProgressUpdate, UpdateResult, apply_update
 from services.progress.ports import FanOutEvent, JobsCleared, StoreUnavailable
 
@@ -30,6 +31,17 @@ class InMemoryHotStore:
                 self.latest[update.project_id] = update.job_id
             self._publish(result.record)
         return result
+
+    async def apply_many(
+        self, updates: Sequence[ProgressUpdate], now_ms: int, *, allow_create: bool
+    ) -> list[UpdateResult | ServiceError | None]:
+        results: list[UpdateResult | ServiceError | None] = []
+        for update in updates:
+            try:
+                results.append(await self.apply(update, now_ms, allow_create=allow_create))
+            except ServiceError as refused:
+                results.append(refused)
+        return results
 
     async def seed(self, record: ProgressRecord, *, as_latest: bool) -> None:
         self.jobs.setdefault(record.job_id, record)
