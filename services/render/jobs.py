@@ -95,6 +95,10 @@ class Job:
         return [str(k) for k in self.outputs.get("keys", [])]
 
 
+TRACE_REQUEST_PARAM = "_request_id"
+"""Job param carrying the x-request-id of the call that started the job (for the worker's logs)."""
+
+
 @dataclass(frozen=True)
 class NewJob:
     """A job as a job-starting RPC asks for it, before it has an id."""

@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from editai_common.errors import NotFound, ProjectLocked
 from editai_common.media_store import LocalMediaStore
 from editai_common.metrics import RENDER_JOBS
-from services.render.jobs import Job, JobStatus, LeaseLost, NewJob, ProjectBusy, ProjectMissing
+from editai_common.request_context import current_request_id
+from services.render.jobs import TRACE_REQUEST_PARAM, Job, JobStatus, LeaseLost, NewJob, ProjectBusy, ProjectMissing
 from services.render.ports import CancelBus, JobQueue, JobStore, ProgressReporter
 
 log = logging.getLogger("editai.render.scheduler")
@@ -44,6 +45,10 @@ class JobScheduler:
 
     async def start(self, new: NewJob, prepare: Prepare | None = None) -> Job:
         """Creates and delivers a job; a repeated request id returns the first job."""
+        caller_request = current_request_id()
+        if caller_request:
+            # The worker that runs the job logs under the request that started it.
+            new = replace(new, params={**new.params, TRACE_REQUEST_PARAM: caller_request})
         try:
             submitted = await self.jobs.submit(new, prepare)
         except ProjectBusy as busy:

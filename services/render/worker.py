@@ -30,6 +30,7 @@ from editai_common.media_store import LocalMediaStore
 from editai_common.metrics import RENDER_JOBS, RENDER_JOBS_ACTIVE
 from services.render.attempt import Attempt, AttemptMediaStore
 from services.render.jobs import (
+    TRACE_REQUEST_PARAM,
     FailureReason,
     Job,
     JobOutcome,
@@ -147,7 +148,8 @@ class Worker:
             # Harmless: a redelivered entry finds the job claimed and is dropped then.
             log.warning("acknowledging a delivery failed", extra={"job_id": job_id, "error": str(error)})
         if job is not None:
-            with log_context(job_id=job.id, project_id=job.project_id, fencing_token=job.fencing_token):
+            with log_context(job_id=job.id, project_id=job.project_id, fencing_token=job.fencing_token,
+                             request_id=job.params.get(TRACE_REQUEST_PARAM)):  # fmt: skip
                 await self._run_attempt(job)
 
     async def _run_attempt(self, job: Job) -> None:
