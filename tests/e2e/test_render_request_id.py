@@ -4,7 +4,6 @@ so one id follows a request from the gateway into the background work it caused.
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -43,7 +42,6 @@ async def test_worker_log_lines_carry_the_starting_request_id(
         await asyncio.sleep(0.1)
     assert current.status == render_pb2.JOB_STATUS_SUCCEEDED, current.error
 
-    lines = [json.loads(line) for line in process.logs().splitlines() if line.startswith("{")]
-    worker_lines = [line for line in lines if line.get("job_id") == job.id and line.get("event") == "job started"]
+    worker_lines = process.wait_for_log_entries(job_id=job.id, event="job started")
     assert worker_lines, "the worker logs the job's start"
     assert all(line.get("request_id") == request_id for line in worker_lines)

@@ -7,10 +7,7 @@ request fans out to three services.
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -39,22 +36,6 @@ async def gateway(
             yield client, processes
 
 
-def lines_with(process: ServiceProcess, request_id: str, timeout: float = 5.0) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = []
-        for raw in process.logs().splitlines():
-            try:
-                entry = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(entry, dict) and entry.get("request_id") == request_id:
-                found.append(entry)
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
-
-
 async def test_a_request_id_given_to_the_gateway_is_in_every_backends_logs(
     gateway: tuple[httpx.AsyncClient, dict[str, ServiceProcess]],
 ) -> None:
@@ -63,10 +44,10 @@ async def test_a_request_id_given_to_the_gateway_is_in_every_backends_logs(
     assert reply.status_code == 200, reply.text
     assert reply.headers["x-request-id"] == "gw-req-0042"
     for name, process in processes.items():
-        found = lines_with(process, "gw-req-0042")
+        found = process.wait_for_log_entries(request_id="gw-req-0042")
         assert found, f"{name} logged nothing for the request:\n{process.logs()[-1500:]}"
         assert any(line.get("rpc") == "grpc.health.v1.Health/Check" for line in found), found
-    trace_ids = {lines_with(p, "gw-req-0042")[0].get("trace_id") for p in processes.values()}
+    trace_ids = {p.wait_for_log_entries(request_id="gw-req-0042")[0].get("trace_id") for p in processes.values()}
     assert len(trace_ids) == 1 and None not in trace_ids, "one trace across the fan-out"
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -18,12 +16,5 @@ async def test_sigterm_stops_a_service_cleanly_and_in_order(start_service: Start
 
     assert progress.terminate(timeout=30) == 0
 
-    events = []
-    for raw in progress.logs().splitlines():
-        try:
-            entry = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and entry.get("logger") == "editai.server":
-            events.append(entry["event"])
+    events = [entry["event"] for entry in progress.log_entries() if entry.get("logger") == "editai.server"]
     assert events[-3:] == ["serving", "shutting down", "stopped"], events

@@ -8,7 +8,6 @@ through the JSON formatter into a buffer; the progress process into its log file
 from __future__ import annotations
 
 import io
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -22,18 +21,7 @@ from editai_common.grpc_client import open_channel
 from editai_common.logs import JsonFormatter, log_context
 from editai_common.observability import grpc_server_interceptors
 from tests.conftest import StartService
-
-
-def json_lines(text: str) -> list[dict[str, Any]]:
-    lines = []
-    for raw in text.splitlines():
-        try:
-            entry = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(entry, dict):
-            lines.append(entry)
-    return lines
+from tests.support.processes import json_entries
 
 
 @pytest.fixture
@@ -80,7 +68,7 @@ async def relay_to(start_service: StartService) -> AsyncIterator[tuple[str, Any]
 def wait_for_line(read: Any, predicate: Any, timeout: float = 5.0) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while True:
-        lines = [line for line in json_lines(read()) if predicate(line)]
+        lines = [line for line in json_entries(read()) if predicate(line)]
         if lines or time.monotonic() > deadline:
             return lines
         time.sleep(0.05)
@@ -98,7 +86,7 @@ async def test_request_id_reaches_every_service_on_the_path(relay_to: tuple[str,
                 timeout=5,
             )
 
-    relay_lines = [line for line in json_lines(relay_log.getvalue()) if line.get("event") == "asking progress"]
+    relay_lines = [line for line in json_entries(relay_log.getvalue()) if line.get("event") == "asking progress"]
     assert relay_lines and relay_lines[0]["request_id"] == request_id
     assert relay_lines[0]["job_id"] == "job-42"
 
@@ -117,7 +105,7 @@ async def test_a_malformed_request_id_is_replaced_not_logged(relay_to: tuple[str
             await progress_pb2_grpc.ProgressServiceStub(channel).GetProgress(
                 progress_pb2.GetProgressRequest(), metadata=[("x-request-id", hostile)], timeout=5
             )
-    line = next(line for line in json_lines(relay_log.getvalue()) if line.get("event") == "asking progress")
+    line = next(line for line in json_entries(relay_log.getvalue()) if line.get("event") == "asking progress")
     assert line["request_id"] != hostile
     assert len(line["request_id"]) == 32
 

@@ -6,12 +6,9 @@ the cancellation to progress inside the CancelJob call, over a channel from `ope
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import grpc
 import pytest
@@ -27,22 +24,6 @@ pytestmark = pytest.mark.e2e
 def progress_service(start_service: Callable[..., ServiceProcess]) -> ServiceProcess:
     """Progress logging every call (successful ones are DEBUG lines)."""
     return start_service("progress", EDITAI_LOG_LEVEL="DEBUG")
-
-
-def logged(process: ServiceProcess, request_id: str, timeout: float = 5.0) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = []
-        for raw in process.logs().splitlines():
-            try:
-                entry = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(entry, dict) and entry.get("request_id") == request_id:
-                found.append(entry)
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
 
 
 async def test_a_request_id_follows_render_into_progress_in_one_trace(
@@ -68,8 +49,8 @@ async def test_a_request_id_follows_render_into_progress_in_one_trace(
         timeout=10,
     )
 
-    in_render = logged(render_process, request_id)
+    in_render = render_process.wait_for_log_entries(request_id=request_id)
     assert any(line.get("rpc") == "editai.render.v1.RenderService/CancelJob" for line in in_render), in_render
-    in_progress = logged(progress_service, request_id)
+    in_progress = progress_service.wait_for_log_entries(request_id=request_id)
     assert in_progress, f"progress logged nothing for {request_id}:\n{progress_service.logs()[-2000:]}"
     assert {line.get("trace_id") for line in in_progress} <= {line.get("trace_id") for line in in_render}

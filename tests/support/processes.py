@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,6 +107,19 @@ class ServiceProcess:
             for p in sorted(self.log_dir.glob(f"{self.module.rsplit('.', 1)[-1]}-{id(self)}-*.log"))
         )
 
+    def log_entries(self) -> list[dict[str, Any]]:
+        """The service's JSON log lines, parsed (other output skipped)."""
+        return json_entries(self.logs())
+
+    def wait_for_log_entries(self, timeout: float = 5.0, **fields: object) -> list[dict[str, Any]]:
+        """Log lines whose fields equal `fields`, waiting up to `timeout` for the first to appear."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [e for e in self.log_entries() if all(e.get(k) == v for k, v in fields.items())]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+
     def kill(self) -> None:
         """SIGKILL: the process gets no chance to clean up (crash tests)."""
         if self.process is not None and self.process.poll() is None:
@@ -132,6 +146,19 @@ class ServiceProcess:
 
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+
+def json_entries(text: str) -> list[dict[str, Any]]:
+    """JSON objects of a JSON-lines log; lines that are not JSON objects are skipped."""
+    entries = []
+    for raw in text.splitlines():
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
 
 
 def service_env(base: dict[str, str], **overrides: str) -> dict[str, str]:
